@@ -1,0 +1,271 @@
+"""Domain packs: description, sample submission, seeds, splits, scorer settings.
+
+A pack is a folder ``domains/<name>/`` with a ``pack.json`` manifest that names
+its files and records the sha256 of each; the loader verifies them, so a changed
+split is an error rather than a silent shift.
+
+The test split is sealed: :meth:`Domain.test_items` raises :class:`SealedSplitError`
+unless called inside :func:`unsealed_test`, which only the final scoring step of
+the loop uses. Decontamination against the test problems goes through hashed
+n-gram fingerprints built with the pack, never through the split itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import DataAgentError
+from .scoring import normalise_number
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+REQUIRED_MANIFEST_KEYS = ("name", "instruction", "splits", "seeds", "sample_submission", "description", "files")
+
+
+class DomainError(DataAgentError):
+    """A domain pack is missing, broken or altered."""
+
+
+class SealedSplitError(DataAgentError):
+    """Something tried to read the sealed test split before the final scoring step."""
+
+
+# --------------------------------------------------------------------------- test seal
+
+_seal = threading.local()
+TEST_READS: list[str] = []  # audit trail: the reason of every unsealed read in this process
+
+
+@contextlib.contextmanager
+def unsealed_test(reason: str) -> Iterator[None]:
+    """Allow reads of the test split inside this block (final scoring only)."""
+    prev = getattr(_seal, "open", False)
+    _seal.open = True
+    TEST_READS.append(reason)
+    try:
+        yield
+    finally:
+        _seal.open = prev
+
+
+def _test_is_unsealed() -> bool:
+    return getattr(_seal, "open", False)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def clean_unit(unit: str | None) -> str:
+    """SciBench units carry stray whitespace and CRLFs; '$' alone means none."""
+    u = re.sub(r"\s+", " ", (unit or "")).strip()
+    if not u.replace("$", "").strip():
+        return ""
+    return u
+
+
+def format_problem(problem_text: str, unit: str | None) -> str:
+    """The ``input`` a student sees: the problem and the unit of the answer."""
+    text = (problem_text or "").replace("\r\n", "\n").strip()
+    u = clean_unit(unit)
+    return f"{text}\nThe unit of the answer is {u}." if u else text
+
+
+def ngrams(text: str, n: int) -> set[str]:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    if len(words) < n:
+        return {" ".join(words)} if words else set()
+    return {" ".join(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+def ngram_hashes(text: str, n: int) -> set[str]:
+    return {hashlib.sha1(g.encode()).hexdigest()[:16] for g in ngrams(text, n)}
+
+
+def sha256_file(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    """One evaluation problem, ready to prompt a student and score its reply."""
+
+    id: str
+    source: str
+    input: str
+    gold: float
+    unit: str
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Read a JSONL file; a malformed line is an error naming the file and line."""
+    rows = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise DomainError(f"{path}: file not found") from None
+    for i, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DomainError(f"{path}:{i}: malformed JSON ({e.msg})") from None
+        if not isinstance(row, dict):
+            raise DomainError(f"{path}:{i}: expected a JSON object, got {type(row).__name__}")
+        rows.append(row)
+    return rows
+
+
+# --------------------------------------------------------------------------- the pack
+
+
+@dataclass
+class Domain:
+    name: str
+    path: Path
+    manifest: dict[str, Any]
+
+    # ---- manifest fields
+    @property
+    def instruction(self) -> str:
+        return self.manifest["instruction"]
+
+    @property
+    def rel_tol(self) -> float:
+        return float(self.manifest.get("scorer", {}).get("rel_tol", 0.05))
+
+    @property
+    def description(self) -> str:
+        return (self.path / self.manifest["description"]).read_text(encoding="utf-8")
+
+    @property
+    def eval_subset(self) -> dict[str, int]:
+        return dict(self.manifest.get("eval_subset", {}))
+
+    @property
+    def decontamination_n(self) -> int:
+        return int(self.manifest.get("decontamination", {}).get("n", 8))
+
+    def sample_submission(self) -> list[dict[str, str]]:
+        p = self.path / self.manifest["sample_submission"]
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as e:
+            raise DomainError(f"{p}:{e.lineno}: malformed JSON ({e.msg})") from None
+        if not isinstance(data, list) or not data or not all(isinstance(r, dict) for r in data):
+            raise DomainError(f"{p}: expected a non-empty JSON list of records")
+        return data
+
+    def submission_fields(self) -> list[str]:
+        return list(self.sample_submission()[0].keys())
+
+    # ---- data
+    def seeds(self) -> list[dict[str, Any]]:
+        return read_jsonl(self.path / self.manifest["seeds"])
+
+    def _items(self, split: str) -> list[EvalItem]:
+        p = self.path / self.manifest["splits"][split]
+        items = []
+        for i, r in enumerate(read_jsonl(p), 1):
+            try:
+                items.append(EvalItem(
+                    id=str(r["id"]), source=str(r["source"]).strip(),
+                    input=format_problem(r["problem_text"], r.get("unit", "")),
+                    gold=normalise_number(str(r["answer_number"])), unit=clean_unit(r.get("unit", "")), raw=r,
+                ))
+            except KeyError as e:
+                raise DomainError(f"{p}:{i}: missing field {e.args[0]!r}") from None
+            except ValueError as e:
+                raise DomainError(f"{p}:{i}: {e}") from None
+        return items
+
+    def val_items(self, limit: int | None = None) -> list[EvalItem]:
+        items = self._items("val")
+        return stratified_subset(items, limit) if limit else items
+
+    def test_items(self, limit: int | None = None) -> list[EvalItem]:
+        if not _test_is_unsealed():
+            raise SealedSplitError(
+                f"the test split of domain {self.name!r} is sealed: it is read only by the final scoring step")
+        items = self._items("test")
+        return stratified_subset(items, limit) if limit else items
+
+    def contamination_hashes(self) -> set[str]:
+        """Hashed word n-grams of validation and test problems (from the pack's
+        fingerprint file; the test split itself is not read)."""
+        p = self.path / self.manifest["decontamination"]["file"]
+        data = json.loads(p.read_text(encoding="utf-8"))
+        return set(data["hashes"])
+
+
+def stratified_subset(items: list[EvalItem], n: int) -> list[EvalItem]:
+    """A deterministic, source-stratified subset of ``n`` items (largest remainder).
+    Items keep the pack's order, which is a hash ranking within each source."""
+    if n >= len(items):
+        return list(items)
+    by_src: dict[str, list[EvalItem]] = {}
+    for it in items:
+        by_src.setdefault(it.source, []).append(it)
+    total = len(items)
+    quotas = {s: n * len(v) / total for s, v in by_src.items()}
+    alloc = {s: int(q) for s, q in quotas.items()}
+    rest = n - sum(alloc.values())
+    for s in sorted(quotas, key=lambda s: (-(quotas[s] - alloc[s]), s))[:rest]:
+        alloc[s] += 1
+    chosen = {it.id for s, v in by_src.items() for it in v[:alloc[s]]}
+    return [it for it in items if it.id in chosen]
+
+
+def domains_dir() -> Path:
+    """Where packs live: ./domains if present, else the source checkout's domains/."""
+    cwd = Path.cwd() / "domains"
+    if cwd.is_dir():
+        return cwd
+    return PACKAGE_ROOT.parent / "domains"
+
+
+def list_domains() -> list[str]:
+    d = domains_dir()
+    return sorted(p.name for p in d.iterdir() if (p / "pack.json").is_file()) if d.is_dir() else []
+
+
+def load_domain(name_or_path: str | Path, verify: bool = True) -> Domain:
+    """Load and verify a pack by name (under ``domains/``) or by path."""
+    p = Path(name_or_path)
+    if not (p / "pack.json").is_file():
+        p = domains_dir() / str(name_or_path)
+    manifest_path = p / "pack.json"
+    if not p.is_dir():
+        known = ", ".join(list_domains()) or "none"
+        raise DomainError(f"unknown domain {str(name_or_path)!r} (known: {known})")
+    if not manifest_path.is_file():
+        raise DomainError(f"{manifest_path}: file not found (every domain pack needs a pack.json manifest)")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise DomainError(f"{manifest_path}:{e.lineno}: malformed JSON ({e.msg})") from None
+    for k in REQUIRED_MANIFEST_KEYS:
+        if k not in manifest:
+            raise DomainError(f"{manifest_path}: missing field {k!r}")
+    dom = Domain(name=manifest["name"], path=p, manifest=manifest)
+    if verify:
+        for fname, digest in manifest["files"].items():
+            f = p / fname
+            if not f.is_file():
+                raise DomainError(f"{f}: file not found (listed in {manifest_path})")
+            if sha256_file(f) != digest:
+                raise DomainError(f"{f}: sha256 does not match {manifest_path}; the file was changed "
+                                  f"(rebuild the pack if the change is intended)")
+        needed = [manifest["seeds"], manifest["sample_submission"], manifest["description"],
+                  *manifest["splits"].values()]
+        for fname in needed:
+            if fname not in manifest["files"]:
+                raise DomainError(f"{manifest_path}: {fname!r} has no sha256 under 'files'")
+    return dom

@@ -1,0 +1,137 @@
+"""The record type, JSONL pools and submission.json I/O.
+
+A record is what a submission holds (``instruction``, ``input``, ``output``)
+plus lineage that stays outside submission.json: which generator made it, from
+which template/topic and seed, in which iteration, the known answer and every
+validator's verdict.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from .errors import DataAgentError
+
+
+class SubmissionError(DataAgentError):
+    """A submission file is malformed."""
+
+
+@dataclass
+class Record:
+    instruction: str
+    input: str
+    output: str
+    id: str = ""
+    generator: str = ""
+    template: str = ""
+    topic: str = ""
+    subject: str = ""
+    difficulty: int = 0
+    iteration: int = 0
+    seed: int = 0
+    attempt: int = 0
+    """Index of the teacher request within its plan allocation (resume continues after the last one)."""
+    answer: float | None = None
+    """The generator's known answer, when it has one (the symbolic teacher always does)."""
+    verdicts: list[dict[str, Any]] = field(default_factory=list)
+    accepted: bool | None = None
+
+    def submission_view(self) -> dict[str, str]:
+        return {"instruction": self.instruction, "input": self.input, "output": self.output}
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Record":
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a crash never leaves half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+
+
+class JsonlAppender:
+    """Append-only JSONL with an fsync per batch: records already written survive a crash."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def append(self, rows: Iterable[dict[str, Any]]) -> None:
+        lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+        if not lines:
+            return
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(lines)
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def read_pool(path: Path) -> list[Record]:
+    """Read a pool; a torn last line (a crash mid-write) is dropped, any other
+    malformed line is an error naming the line."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").split("\n")
+    out = []
+    for i, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            out.append(Record.from_dict(json.loads(line)))
+        except (json.JSONDecodeError, TypeError) as e:
+            if i >= len(lines) - 1:  # the last, unterminated line: torn write
+                break
+            raise DataAgentError(f"{path}:{i}: malformed pool line ({e})") from None
+    return out
+
+
+def write_submission(path: Path, records: list[Record]) -> None:
+    atomic_write_json(path, [r.submission_view() for r in records])
+
+
+def read_submission(path: Path, fields: list[str] | None = None) -> list[dict[str, Any]]:
+    """Read submission.json; errors name the file, record index and field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SubmissionError(f"{path}: file not found") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SubmissionError(f"{path}:{e.lineno}: malformed JSON ({e.msg})") from None
+    if not isinstance(data, list):
+        raise SubmissionError(f"{path}: expected a JSON list of records, got {type(data).__name__}")
+    if fields is not None:
+        for i, r in enumerate(data):
+            if not isinstance(r, dict):
+                raise SubmissionError(f"{path}: record {i}: expected an object, got {type(r).__name__}")
+            missing = [f for f in fields if f not in r]
+            extra = [k for k in r if k not in fields]
+            if missing:
+                raise SubmissionError(f"{path}: record {i}: missing field {missing[0]!r}")
+            if extra:
+                raise SubmissionError(f"{path}: record {i}: unexpected field {extra[0]!r} "
+                                      f"(expected exactly {', '.join(fields)})")
+    return data

@@ -1,0 +1,314 @@
+"""Answer extraction and scoring, shared by student evaluation and validators.
+
+The rule follows SciBench's official scorer (``eval/eval_zero.py``): take the
+last ``\\boxed{...}``, drop thousands commas, and call the answer correct when
+``math.isclose(pred, gold, rel_tol=0.05)``, also trying the first
+whitespace-separated token of the boxed text. Where the unit carries a power of
+ten (``$10^{-19} \\mathrm{~J}$``) the gold number is in those scaled units; a
+prediction is accepted in the scaled units (``3.520``) or written out in full
+(``3.52 \\times 10^{-19}``), as the official scorer converts both sides.
+
+Beyond the official rule, numbers are normalised in code (Unicode minus,
+leading ``+``, ``\\times 10^{n}`` notation, simple fractions), with math-verify
+as the fallback parser for other LaTeX.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+BOXED = "\\boxed"
+ANSWER_SENTENCE_RE = re.compile(r"The answer is therefore \\boxed\{(?P<ans>[^{}]*)\}\.\s*$")
+THREE_DECIMALS_RE = re.compile(r"^-?\d+\.\d{3}$")
+
+_MINUS = dict.fromkeys(map(ord, "\u2212\u2013\u2012\u2014\ufe63\uff0d"), "-")
+_SCALED_UNIT_RE = re.compile(r"10\s*\^\s*\{?\s*([+-]?\s*\d+)\s*\}?")
+_SCI_RE = re.compile(
+    r"^([+-]?(?:\d+\.?\d*|\.\d+))\s*(?:\\times|\\cdot|\*|×|x)\s*10\s*\^\s*\{?\s*([+-]?\d+)\s*\}?$"
+)
+_POW10_RE = re.compile(r"^10\s*\^\s*\{?\s*([+-]?\d+)\s*\}?$")
+_FRAC_RE = re.compile(r"^([+-]?)\\[dt]?frac\s*\{\s*([^{}]+?)\s*\}\s*\{\s*([^{}]+?)\s*\}$")
+_SLASH_RE = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*/\s*([+-]?\d+(?:\.\d+)?)$")
+
+
+def last_boxed(text: str) -> str | None:
+    """Content of the last ``\\boxed{...}`` with balanced braces, or None."""
+    if not text:
+        return None
+    start = text.rfind(BOXED + "{")
+    while start != -1:
+        i = start + len(BOXED) + 1
+        depth = 1
+        j = i
+        while j < len(text):
+            c = text[j]
+            if c == "{":
+                depth += 1
+            elif c == "}":
+                depth -= 1
+                if depth == 0:
+                    return text[i:j]
+            j += 1
+        # unbalanced: try an earlier box
+        start = text.rfind(BOXED + "{", 0, start)
+    return None
+
+
+def _clean(s: str) -> str:
+    s = s.translate(_MINUS)
+    s = s.replace("$", "").replace("\\!", "").replace("\\,", "").replace("\\;", "").replace("~", " ")
+    s = s.replace("\\left", "").replace("\\right", "").replace("{,}", "")
+    s = re.sub(r"\\(?:text|mathrm|mathbf|operatorname)\s*\{[^{}]*\}", " ", s)
+    s = s.replace(",", "")  # thousands separators, as the official scorer does
+    s = s.strip().rstrip(".").strip()
+    if s.startswith("{") and s.endswith("}") and s.count("{") == 1:
+        s = s[1:-1].strip()
+    return s
+
+
+def parse_number(text: str | None) -> float | None:
+    """Parse one number from an answer string; None when it is not a number.
+
+    Handles thousands commas, Unicode minus, a leading '+', plain/e notation,
+    ``a \\times 10^{n}``, ``10^{n}``, ``\\frac{a}{b}`` and ``a/b``; other LaTeX
+    goes through math-verify.
+    """
+    if text is None:
+        return None
+    s = _clean(str(text))
+    if not s:
+        return None
+    try:
+        v = float(s)
+        return v if math.isfinite(v) else None
+    except ValueError:
+        pass
+    m = _SCI_RE.match(s)
+    if m:
+        return float(m.group(1)) * 10.0 ** int(m.group(2))
+    m = _POW10_RE.match(s)
+    if m:
+        return 10.0 ** int(m.group(1))
+    m = _FRAC_RE.match(s)
+    if m:
+        num, den = parse_number(m.group(2)), parse_number(m.group(3))
+        if num is not None and den not in (None, 0):
+            return (-1 if m.group(1) == "-" else 1) * num / den
+    m = _SLASH_RE.match(s)
+    if m and float(m.group(2)) != 0:
+        return float(m.group(1)) / float(m.group(2))
+    if "\\" in s or "^" in s:
+        return _math_verify_number(s)
+    return None
+
+
+def _math_verify_number(s: str) -> float | None:
+    try:
+        from math_verify import LatexExtractionConfig, parse
+
+        parsed = parse(f"${s}$", extraction_config=[LatexExtractionConfig()], parsing_timeout=None)
+    except Exception:
+        return None
+    for p in parsed:
+        try:
+            if hasattr(p, "is_number") and p.is_number:
+                v = float(p.evalf())
+                if math.isfinite(v):
+                    return v
+        except Exception:
+            continue
+    return None
+
+
+def normalise_number(answer_number: str) -> float:
+    """Gold answer string -> float ('+65.49', '89,034.79', Unicode minus...)."""
+    v = parse_number(answer_number)
+    if v is None:
+        raise ValueError(f"gold answer {answer_number!r} is not a number")
+    return v
+
+
+def unit_power(unit: str | None) -> int | None:
+    """The power of ten a SciBench unit carries (``$10^{-19} J$`` -> -19), else None."""
+    if not unit:
+        return None
+    m = _SCALED_UNIT_RE.search(unit)
+    return int(m.group(1).replace(" ", "")) if m else None
+
+
+def format_answer(value: float) -> str:
+    """The answer as the instruction demands: a decimal with three digits."""
+    s = f"{value:.3f}"
+    return "0.000" if s == "-0.000" else s
+
+
+def _candidates(boxed: str) -> list[float]:
+    whole = parse_number(boxed)
+    if whole is not None:
+        return [whole]
+    out = []
+    cleaned = _clean(boxed)
+    if cleaned:
+        first = cleaned.split()[0]
+        v = parse_number(first)
+        if v is not None:
+            out.append(v)
+    return out
+
+
+def extract_prediction(output: str) -> float | None:
+    """The number a model gave: the last boxed answer, parsed; None when absent."""
+    boxed = last_boxed(output)
+    if boxed is None:
+        return None
+    c = _candidates(boxed)
+    return c[0] if c else None
+
+
+def is_correct(output: str, gold: float, unit: str | None = None, rel_tol: float = 0.05) -> bool:
+    """SciBench's rule on a model output (see module docstring)."""
+    boxed = last_boxed(output)
+    if boxed is None:
+        return False
+    golds = [gold]
+    p = unit_power(unit)
+    if p:
+        golds.append(gold * 10.0 ** p)
+    for pred in _candidates(boxed):
+        for g in golds:
+            if math.isclose(pred, g, rel_tol=rel_tol):
+                return True
+    return False
+
+
+def follows_format(output: str) -> bool:
+    """True when the last box holds a parsable number (the format-compliance metric)."""
+    return extract_prediction(output) is not None
+
+
+def strict_format_ok(output: str) -> tuple[bool, str]:
+    """The training-data format: ends with ``The answer is therefore \\boxed{X.XXX}.``"""
+    m = ANSWER_SENTENCE_RE.search(output or "")
+    if not m:
+        return False, "output does not end with 'The answer is therefore \\boxed{...}.'"
+    if last_boxed(output) != m.group("ans"):
+        return False, "the final sentence's box is not the last box"
+    if not THREE_DECIMALS_RE.match(m.group("ans")):
+        return False, f"boxed answer {m.group('ans')!r} is not a decimal with three digits after the point"
+    return True, ""
+
+
+# ----------------------------------------------------------------------------- metrics
+
+
+@dataclass
+class ItemScore:
+    id: str
+    source: str
+    correct: bool
+    formatted: bool
+    prediction: float | None
+    gold: float
+
+
+@dataclass
+class Metrics:
+    n: int
+    accuracy: float
+    accuracy_ci: tuple[float, float]
+    format_compliance: float
+    per_source: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "n": self.n,
+            "accuracy": self.accuracy,
+            "accuracy_ci95": list(self.accuracy_ci),
+            "format_compliance": self.format_compliance,
+            "per_source": self.per_source,
+        }
+
+
+def bootstrap_ci(values: Sequence[float], n_boot: int = 2000, seed: int = 0, alpha: float = 0.05,
+                 stat=None) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean (or ``stat``) of ``values``."""
+    vals = list(values)
+    if not vals:
+        return (0.0, 0.0)
+    stat = stat or (lambda xs: sum(xs) / len(xs))
+    rng = random.Random(seed)
+    n = len(vals)
+    boots = sorted(stat([vals[rng.randrange(n)] for _ in range(n)]) for _ in range(n_boot))
+    lo = boots[int(alpha / 2 * n_boot)]
+    hi = boots[min(n_boot - 1, int((1 - alpha / 2) * n_boot))]
+    return (lo, hi)
+
+
+def summarise(scores: Iterable[ItemScore], seed: int = 0) -> Metrics:
+    scores = list(scores)
+    n = len(scores)
+    correct = [1.0 if s.correct else 0.0 for s in scores]
+    by_src: dict[str, list[ItemScore]] = defaultdict(list)
+    for s in scores:
+        by_src[s.source].append(s)
+    per_source = {
+        src: {
+            "n": len(v),
+            "accuracy": sum(x.correct for x in v) / len(v),
+            "format_compliance": sum(x.formatted for x in v) / len(v),
+        }
+        for src, v in sorted(by_src.items())
+    }
+    return Metrics(
+        n=n,
+        accuracy=sum(correct) / n if n else 0.0,
+        accuracy_ci=bootstrap_ci(correct, seed=seed),
+        format_compliance=sum(s.formatted for s in scores) / n if n else 0.0,
+        per_source=per_source,
+    )
+
+
+def paired_gain(base: Sequence[bool], final: Sequence[bool], n_boot: int = 2000, seed: int = 0) -> dict:
+    """Absolute and relative gain of ``final`` over ``base`` on the same items,
+    with paired-bootstrap 95% intervals. Relative gain is None when base is 0."""
+    if len(base) != len(final):
+        raise ValueError("paired gain needs the same items for base and final")
+    n = len(base)
+    b = [1.0 if x else 0.0 for x in base]
+    f = [1.0 if x else 0.0 for x in final]
+    base_acc = sum(b) / n if n else 0.0
+    final_acc = sum(f) / n if n else 0.0
+    rng = random.Random(seed)
+    abs_boot, rel_boot = [], []
+    for _ in range(n_boot):
+        idx = [rng.randrange(n) for _ in range(n)]
+        bb = sum(b[i] for i in idx) / n
+        ff = sum(f[i] for i in idx) / n
+        abs_boot.append(ff - bb)
+        if bb > 0:
+            rel_boot.append((ff - bb) / bb)
+    abs_boot.sort()
+    rel_boot.sort()
+
+    def pct(xs, q):
+        return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else None
+
+    rel = (final_acc - base_acc) / base_acc if base_acc > 0 else None
+    return {
+        "n": n,
+        "base_accuracy": base_acc,
+        "final_accuracy": final_acc,
+        "absolute_gain": final_acc - base_acc,
+        "absolute_gain_ci95": [pct(abs_boot, 0.025), pct(abs_boot, 0.975)],
+        "relative_gain": rel,
+        "relative_gain_ci95": ([pct(rel_boot, 0.025), pct(rel_boot, 0.975)]
+                               if rel is not None and len(rel_boot) >= 0.9 * n_boot else None),
+        "relative_gain_note": (None if rel is not None else
+                               "base accuracy is 0 on these items, so the relative gain is undefined; "
+                               "see the absolute gain"),
+    }
