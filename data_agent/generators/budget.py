@@ -1,0 +1,332 @@
+"""Budgets, cost metering and the price table.
+
+* :class:`Budget` — limits on calls, tokens and dollars, for the whole run and
+  for the current iteration (``None`` = unlimited).
+* :class:`CostMeter` — what was spent: calls, prompt/completion tokens, dollars,
+  failures (and failed-but-billed calls), cache hits, retries and re-asks, both
+  in total and since :meth:`CostMeter.start_iteration`.
+* :class:`PriceTable` — ``backend:model`` → $ per million input/output tokens and
+  batch discount, from a user-editable TOML (shipped default:
+  ``data_agent/prices.toml``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+import threading
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .base import Usage
+
+__all__ = ["Budget", "BudgetExceeded", "CostMeter", "Counters", "ModelPrice", "PriceTable"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PRICES_PATH = Path(__file__).resolve().parent.parent / "prices.toml"
+PRICES_ENV_VAR = "DATA_AGENT_PRICES"
+
+
+# --------------------------------------------------------------------------- meter
+
+
+@dataclass
+class Counters:
+    """Spending counters for one scope."""
+
+    calls: int = 0
+    """Requests sent to the teacher (every attempt: retries and re-asks count)."""
+    prompt_tokens: int = 0
+    """Billed prompt tokens, including failed-but-billed attempts."""
+    completion_tokens: int = 0
+    """Billed completion tokens, including failed-but-billed attempts."""
+    dollars: float = 0.0
+    """Estimated spend from the price table."""
+    failures: int = 0
+    """Attempts that failed (retryable or fatal), whether retried or not."""
+    billed_failures: int = 0
+    """Failed attempts that still reported (and were charged) token usage."""
+    errors: int = 0
+    """Requests that ended with an error response (after retries/re-asks)."""
+    cache_hits: int = 0
+    """Requests answered from the cache (no call)."""
+    retries: int = 0
+    """Retries scheduled after a retryable failure."""
+    reasks: int = 0
+    """Re-asks after invalid or truncated structured output."""
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "tokens": self.tokens}
+
+
+class CostMeter:
+    """Counts spending in two scopes: ``total`` (the run) and ``iteration``
+    (reset by :meth:`start_iteration`). Thread-safe."""
+
+    def __init__(self) -> None:
+        self.total = Counters()
+        self.iteration = Counters()
+        self._lock = threading.Lock()
+
+    def start_iteration(self) -> None:
+        """Begin a new iteration scope (run totals are kept)."""
+        with self._lock:
+            self.iteration = Counters()
+
+    def _add(self, **deltas: float) -> None:
+        with self._lock:
+            for scope in (self.total, self.iteration):
+                for name, value in deltas.items():
+                    setattr(scope, name, getattr(scope, name) + value)
+
+    def record_call(self, usage: Usage, dollars: float = 0.0) -> None:
+        """A successful call."""
+        self._add(calls=1, prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+                  dollars=dollars)
+
+    def record_failure(self, usage: Usage | None = None, dollars: float = 0.0) -> None:
+        """A failed call; its usage (if the provider billed it) counts."""
+        usage = usage or Usage()
+        billed = int(usage.total_tokens > 0 or dollars > 0)
+        self._add(calls=1, failures=1, billed_failures=billed, prompt_tokens=usage.prompt_tokens,
+                  completion_tokens=usage.completion_tokens, dollars=dollars)
+
+    def record_error(self, n: int = 1) -> None:
+        self._add(errors=n)
+
+    def record_cache_hit(self, n: int = 1) -> None:
+        self._add(cache_hits=n)
+
+    def record_retry(self) -> None:
+        self._add(retries=1)
+
+    def record_reask(self, n: int = 1) -> None:
+        self._add(reasks=n)
+
+    def summary(self, scope: str = "total") -> str:
+        """One line: ``calls 12 · tokens 3.4k · $0.0123 · cache hits 5 · failures 1``."""
+        c: Counters = getattr(self, scope)
+        tok = f"{c.tokens / 1000:.1f}k" if c.tokens >= 1000 else str(c.tokens)
+        return (f"calls {c.calls} · tokens {tok} · ${c.dollars:.4f} · cache hits {c.cache_hits}"
+                f" · failures {c.failures} · errors {c.errors}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"total": self.total.to_dict(), "iteration": self.iteration.to_dict()}
+
+    def __repr__(self) -> str:
+        return f"CostMeter({self.summary()})"
+
+
+# -------------------------------------------------------------------------- budget
+
+
+class BudgetExceeded(RuntimeError):
+    """A budget limit is reached: no new call was made. Work done before stays
+    done (responses are cached); the runner attaches the partial results as
+    ``results`` (``None`` for requests not answered)."""
+
+    def __init__(self, scope: str, limit: str, maximum: float, used: float):
+        self.scope = scope
+        self.limit = limit
+        self.maximum = maximum
+        self.used = used
+        self.results: list[Any] | None = None
+        if limit == "max_dollars":
+            amounts = f"${used:.4f} of ${maximum:.4f}"
+        else:
+            amounts = f"{used:g} of {maximum:g}"
+        super().__init__(
+            f"{scope.capitalize()} budget exhausted: {limit} reached ({amounts}, counting calls in flight). "
+            f"No further teacher calls were made; raise the limit to continue."
+        )
+
+
+@dataclass
+class Budget:
+    """Spending limits. ``None`` means unlimited.
+
+    Limits are checked before every call: a call is refused when the calls
+    made plus those in flight would exceed ``max_calls``, or when the tokens or
+    dollars spent plus the estimates of calls in flight have already reached
+    the limit (so a limit is overshot by at most the last calls' cost).
+    """
+
+    max_calls: int | None = None
+    """Maximum teacher calls (attempts, including retries and re-asks) in the run."""
+    max_tokens: int | None = None
+    """Maximum prompt + completion tokens in the run."""
+    max_dollars: float | None = None
+    """Maximum estimated spend in the run, in US dollars."""
+    iteration_max_calls: int | None = None
+    """Maximum teacher calls in the current iteration (see ``CostMeter.start_iteration``)."""
+    iteration_max_tokens: int | None = None
+    """Maximum tokens in the current iteration."""
+    iteration_max_dollars: float | None = None
+    """Maximum estimated spend in the current iteration, in US dollars."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None and value < 0:
+                raise ValueError(f"Budget.{f.name} must be >= 0 or None, got {value}")
+
+    @property
+    def unlimited(self) -> bool:
+        return all(getattr(self, f.name) is None for f in fields(self))
+
+    def check(self, meter: CostMeter, *, pending_calls: int = 1, pending_tokens: float = 0,
+              pending_dollars: float = 0.0) -> None:
+        """Raise :class:`BudgetExceeded` if one more call may not be launched.
+
+        Args:
+            meter: what was spent so far.
+            pending_calls: calls in flight plus the one about to start.
+            pending_tokens: estimated tokens of the calls in flight.
+            pending_dollars: estimated dollars of the calls in flight.
+        """
+        for scope, counters, prefix in (("run", meter.total, ""), ("iteration", meter.iteration, "iteration_")):
+            max_calls = getattr(self, f"{prefix}max_calls")
+            if max_calls is not None and counters.calls + pending_calls > max_calls:
+                raise BudgetExceeded(scope, f"{prefix}max_calls", max_calls, counters.calls + pending_calls - 1)
+            max_tokens = getattr(self, f"{prefix}max_tokens")
+            if max_tokens is not None and counters.tokens + pending_tokens >= max_tokens:
+                raise BudgetExceeded(scope, f"{prefix}max_tokens", max_tokens, counters.tokens + pending_tokens)
+            max_dollars = getattr(self, f"{prefix}max_dollars")
+            if max_dollars is not None and counters.dollars + pending_dollars >= max_dollars:
+                raise BudgetExceeded(scope, f"{prefix}max_dollars", max_dollars, counters.dollars + pending_dollars)
+
+    def remaining(self, meter: CostMeter) -> dict[str, float]:
+        """Headroom per limit that is set (``inf`` for unlimited ones)."""
+        out: dict[str, float] = {}
+        for counters, prefix in ((meter.total, ""), (meter.iteration, "iteration_")):
+            for name, used in (("max_calls", counters.calls), ("max_tokens", counters.tokens),
+                               ("max_dollars", counters.dollars)):
+                limit = getattr(self, prefix + name)
+                out[prefix + name] = math.inf if limit is None else max(0.0, limit - used)
+        return out
+
+
+# --------------------------------------------------------------------------- prices
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    """Price of one model."""
+
+    input: float
+    """US dollars per million prompt tokens."""
+    output: float
+    """US dollars per million completion tokens."""
+    batch_discount: float = 0.0
+    """Fraction taken off for batch APIs (0.5 = half price)."""
+
+    def __post_init__(self) -> None:
+        if self.input < 0 or self.output < 0:
+            raise ValueError("prices must be >= 0")
+        if not 0.0 <= self.batch_discount < 1.0:
+            raise ValueError(f"batch_discount must be in [0, 1), got {self.batch_discount}")
+
+
+_SNAPSHOT_SUFFIX = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8}|latest)$")
+
+
+@dataclass
+class PriceTable:
+    """``backend:model`` → :class:`ModelPrice`."""
+
+    prices: dict[str, ModelPrice] = field(default_factory=dict)
+    """Entries keyed by lower-case ``backend:model`` (or ``backend:*``)."""
+    _warned: set[str] = field(default_factory=set, init=False, repr=False)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "PriceTable":
+        """The shipped table, overridden by ``$DATA_AGENT_PRICES`` (if set), then
+        by ``path`` (if given). Overrides replace only the fields they give."""
+        table = cls()
+        table.update_from_toml(DEFAULT_PRICES_PATH)
+        env_path = os.environ.get(PRICES_ENV_VAR)
+        if env_path:
+            table.update_from_toml(env_path)
+        if path is not None:
+            table.update_from_toml(path)
+        return table
+
+    def update_from_toml(self, path: str | Path) -> None:
+        """Merge a TOML price file into this table.
+
+        Entries are tables keyed ``"backend:model"``; a nested form
+        ``[openai."gpt-4.1"]`` is accepted too.
+        """
+        path = Path(path)
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+        for key, value in data.items():
+            if not isinstance(value, dict):
+                raise ValueError(f"{path}: {key!r} must be a table of prices")
+            if ":" not in key and not ({"input", "output", "batch_discount"} & value.keys()):
+                entries = {f"{key}:{model}": v for model, v in value.items()}  # nested [backend."model"]
+            else:
+                entries = {key: value}
+            for spec, entry in entries.items():
+                self._merge(path, spec, entry)
+
+    def _merge(self, path: Path, spec: str, entry: Any) -> None:
+        if not isinstance(entry, dict):
+            raise ValueError(f"{path}: {spec!r} must be a table of prices")
+        unknown = set(entry) - {"input", "output", "batch_discount"}
+        if unknown:
+            raise ValueError(f"{path}: {spec!r} has unknown fields {sorted(unknown)}")
+        spec = spec.lower()
+        old = self.prices.get(spec)
+        merged = asdict(old) if old else {}
+        merged.update({k: float(v) for k, v in entry.items()})
+        if "input" not in merged or "output" not in merged:
+            raise ValueError(f"{path}: {spec!r} needs both 'input' and 'output' ($ per million tokens)")
+        self.prices[spec] = ModelPrice(**merged)
+
+    def lookup(self, model_spec: str) -> ModelPrice | None:
+        """Price for ``backend:model``: exact entry, else the undated entry of a
+        dated snapshot, else ``backend:*``. Without a backend prefix, any backend's
+        entry for that model."""
+        spec = model_spec.lower().strip()
+        candidates = [spec]
+        undated = _SNAPSHOT_SUFFIX.sub("", spec)
+        if undated != spec:
+            candidates.append(undated)
+        for c in candidates:
+            if c in self.prices:
+                return self.prices[c]
+        if ":" in spec:
+            return self.prices.get(spec.split(":", 1)[0] + ":*")
+        for c in candidates:
+            for key, price in self.prices.items():
+                if key.split(":", 1)[-1] == c:
+                    return price
+        return None
+
+    def cost(self, model_spec: str, usage: Usage, batch: bool = False) -> float:
+        """Dollars for ``usage`` on ``model_spec``; batch APIs get the discount.
+        Unknown models cost 0 (warned once per model)."""
+        price = self.lookup(model_spec)
+        if price is None:
+            if model_spec not in self._warned:
+                self._warned.add(model_spec)
+                logger.warning("No price known for %r: its cost counts as $0 (dollar budgets cannot limit it). "
+                               "Add it to a prices TOML (see data_agent/prices.toml).", model_spec)
+            return 0.0
+        dollars = (usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / 1_000_000
+        if batch:
+            dollars *= 1.0 - price.batch_discount
+        return dollars
+
+    def __contains__(self, model_spec: str) -> bool:
+        return self.lookup(model_spec) is not None
