@@ -1,0 +1,49 @@
+"""Library calls behind CLI commands that are not part of the loop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .domain import load_domain, unsealed_test
+from .errors import DataAgentError
+from .records import atomic_write_json
+from .trainers.evaluate import evaluate_model, read_predictions, score_outputs
+
+
+def evaluate(domain: str, *, split: str = "val", predictions: Path | None = None, model: str | None = None,
+             limit: int | None = None, max_new_tokens: int = 192, output: Path | None = None) -> dict[str, Any]:
+    """Score ``predictions`` (JSONL of id/output, no model loaded) or a ``model`` on a split.
+
+    Reading the test split here is an explicit request by the user, outside any run."""
+    dom = load_domain(domain)
+    if split not in ("val", "test"):
+        raise DataAgentError(f"unknown split {split!r} (expected 'val' or 'test')")
+    if (predictions is None) == (model is None):
+        raise DataAgentError("give exactly one of --predictions FILE or --model NAME")
+    if split == "test":
+        with unsealed_test("evaluate command"):
+            items = dom.test_items(limit)
+    else:
+        items = dom.val_items(limit)
+    if predictions is not None:
+        preds = read_predictions(predictions)
+        known = {i.id for i in items}
+        unknown = [k for k in preds if k not in known]
+        if unknown and limit is None:
+            raise DataAgentError(f"{predictions}: id {unknown[0]!r} is not in the {split} split of {dom.name}")
+        metrics, rows = score_outputs(items, preds, dom.rel_tol)
+        missing = sum(1 for i in items if i.id not in preds)
+    else:
+        from .trainers.student import resolve_student
+
+        metrics, rows = evaluate_model(resolve_student(model), items, dom.instruction,
+                                       max_new_tokens=max_new_tokens, rel_tol=dom.rel_tol)
+        missing = 0
+    m = metrics.to_dict()
+    m["split"] = split
+    m["missing"] = missing
+    result = {"metrics": m, "items": rows}
+    if output:
+        atomic_write_json(Path(output), result)
+    return result

@@ -1,0 +1,160 @@
+"""Run configuration and presets (cpu / gpu / smoke), loaded from TOML + CLI overrides.
+
+Every knob is a documented dataclass field, in the manner of TRL's ``*Config``.
+The resolved configuration is written to ``config.json`` in the run directory
+(it never holds secrets: API keys are read from the environment only).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import DataAgentError
+from .trainers.sft import TrainConfig
+
+
+class ConfigError(DataAgentError):
+    """A configuration file or option is invalid."""
+
+
+@dataclass
+class EvalConfig:
+    """How the student is scored."""
+
+    val_subset: int | None = 40
+    """Validation problems scored per iteration (a deterministic, source-stratified
+    subset); ``None`` scores the whole split."""
+    test_subset: int | None = 100
+    """Test problems scored at the end, for the base student and the chosen
+    iteration (same items for both); ``None`` scores the whole split."""
+    max_new_tokens: int = 192
+    """Decoding budget per problem (decoding stops early once every sequence has
+    finished its answer sentence)."""
+    batch_size: int = 16
+    """Problems decoded together (length-sorted, left-padded)."""
+
+
+@dataclass
+class RunConfig:
+    """One `specialize` run."""
+
+    domain: str = "science"
+    """Domain pack name (under ``domains/``) or path."""
+    preset: str = "cpu"
+    """The preset these values came from (cpu, gpu or smoke)."""
+    student: str = "smollm2-135m"
+    """Student model: ``smollm2-135m`` (embedded), ``tiny-llama``, a model directory or a hub name."""
+    teacher: str = "symbolic"
+    """Teacher spec; ``symbolic`` = sympy-computed problems with exact answers (offline)."""
+    engineer: str = "heuristic"
+    """Engineer spec; ``heuristic`` = the offline planner/reflector."""
+    n_records: int = 96
+    """Records in each iteration's submission (exactly this many valid records)."""
+    iterations: int = 2
+    """Plan -> generate -> validate -> train -> evaluate cycles."""
+    max_generation_factor: float = 4.0
+    """Generation budget per iteration: at most ``n_records * factor`` teacher
+    requests; the run stops with an error if fewer valid records result."""
+    seed: int = 0
+    """Seed for problem sampling; training uses ``train.seed``."""
+    keep_models: str = "best"
+    """Which trained models stay on disk: ``best`` (the current best iteration) or ``all``."""
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
+        d = dict(d)
+        train = TrainConfig(**d.pop("train", {}))
+        ev = EvalConfig(**d.pop("eval", {}))
+        return cls(**d, train=train, eval=ev)
+
+
+def _cpu() -> RunConfig:
+    # Measured on a 2-core CPU (scripts/bench_cpu_finetune.py): see README.
+    return RunConfig(
+        preset="cpu",
+        n_records=96,
+        iterations=2,
+        train=TrainConfig(method="full", learning_rate=5e-5, num_train_epochs=2, per_device_train_batch_size=8,
+                          max_length=384, lr_scheduler_type="cosine", warmup_ratio=0.1, seed=42),
+        eval=EvalConfig(val_subset=40, test_subset=100, max_new_tokens=192, batch_size=16),
+    )
+
+
+def _gpu() -> RunConfig:
+    # The DataAgent recipe: LoRA r=8, alpha=16, dropout 0, lr 1e-4, 3 epochs, cosine, warmup 0.1, bf16.
+    return RunConfig(
+        preset="gpu",
+        n_records=1000,
+        iterations=3,
+        train=TrainConfig(method="lora", lora_r=8, lora_alpha=16, lora_dropout=0.0, learning_rate=1e-4,
+                          num_train_epochs=3, lr_scheduler_type="cosine", warmup_ratio=0.1, bf16=True,
+                          per_device_train_batch_size=16, max_length=1024, seed=42),
+        eval=EvalConfig(val_subset=None, test_subset=None, max_new_tokens=512, batch_size=64),
+    )
+
+
+def _smoke() -> RunConfig:
+    return RunConfig(
+        preset="smoke",
+        student="tiny-llama",
+        n_records=8,
+        iterations=2,
+        train=TrainConfig(method="full", learning_rate=1e-3, num_train_epochs=1, per_device_train_batch_size=4,
+                          max_length=256, seed=42),
+        eval=EvalConfig(val_subset=6, test_subset=6, max_new_tokens=8, batch_size=8),
+    )
+
+
+PRESETS = {"cpu": _cpu, "gpu": _gpu, "smoke": _smoke}
+
+
+def _merge(cfg: Any, updates: dict[str, Any], where: str) -> Any:
+    names = {f.name: f for f in fields(cfg)}
+    changes = {}
+    for k, v in updates.items():
+        if k not in names:
+            raise ConfigError(f"{where}: unknown option {k!r} (known: {', '.join(sorted(names))})")
+        cur = getattr(cfg, k)
+        if hasattr(cur, "__dataclass_fields__"):
+            if not isinstance(v, dict):
+                raise ConfigError(f"{where}: {k!r} must be a table")
+            changes[k] = _merge(cur, v, f"{where}.{k}")
+        else:
+            changes[k] = v
+    return replace(cfg, **changes)
+
+
+def load_config(preset: str = "cpu", file: Path | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
+    """Preset, then a TOML file, then CLI overrides (``None`` values ignored)."""
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r} (known: {', '.join(PRESETS)})")
+    cfg = PRESETS[preset]()
+    if file is not None:
+        try:
+            data = tomllib.loads(Path(file).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{file}: file not found") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{file}: {e}") from None
+        cfg = _merge(cfg, data, str(file))
+    if overrides:
+        flat = {k: v for k, v in overrides.items() if v is not None and "." not in k}
+        nested: dict[str, dict[str, Any]] = {}
+        for k, v in overrides.items():
+            if v is not None and "." in k:
+                a, b = k.split(".", 1)
+                nested.setdefault(a, {})[b] = v
+        cfg = _merge(cfg, {**flat, **nested}, "options")
+    if cfg.n_records < 1:
+        raise ConfigError("n_records must be at least 1")
+    if cfg.iterations < 1:
+        raise ConfigError("iterations must be at least 1")
+    return cfg

@@ -1,0 +1,87 @@
+"""The Plan: what the data engineer asks the generators for in one iteration.
+
+A plan is a JSON document checked against :data:`PLAN_SCHEMA`; the heuristic
+engineer and an LLM engineer produce the same type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import jsonschema
+
+from ..errors import DataAgentError
+
+PLAN_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "data-agent plan",
+    "type": "object",
+    "properties": {
+        "iteration": {"type": "integer", "minimum": 1},
+        "n_records": {"type": "integer", "minimum": 1},
+        "teacher": {"type": "string", "minLength": 1},
+        "allocations": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "topic": {"type": "string", "minLength": 1},
+                    "subject": {"type": "string"},
+                    "count": {"type": "integer", "minimum": 0},
+                    "difficulty": {"type": "integer", "minimum": 1, "maximum": 3},
+                    "why": {"type": "string"},
+                },
+                "required": ["topic", "count", "difficulty"],
+                "additionalProperties": False,
+            },
+        },
+        "rationale": {"type": "string", "minLength": 1},
+        "changes": {"type": "array", "items": {"type": "string"}},
+    },
+    "required": ["iteration", "n_records", "teacher", "allocations", "rationale"],
+    "additionalProperties": False,
+}
+
+
+class PlanError(DataAgentError):
+    """A plan does not match the plan schema or is inconsistent."""
+
+
+@dataclass
+class Allocation:
+    topic: str
+    count: int
+    difficulty: int
+    subject: str = ""
+    why: str = ""
+
+
+@dataclass
+class Plan:
+    iteration: int
+    n_records: int
+    teacher: str
+    allocations: list[Allocation]
+    rationale: str
+    changes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Plan":
+        validate_plan(d)
+        return cls(**{**d, "allocations": [Allocation(**a) for a in d["allocations"]]})
+
+
+def validate_plan(d: dict[str, Any]) -> None:
+    v = jsonschema.Draft202012Validator(PLAN_SCHEMA)
+    err = jsonschema.exceptions.best_match(v.iter_errors(d))
+    if err is not None:
+        where = "/".join(map(str, err.absolute_path)) or "plan"
+        raise PlanError(f"plan: {where}: {err.message}")
+    total = sum(a["count"] for a in d["allocations"])
+    if total != d["n_records"]:
+        raise PlanError(f"plan: allocations add up to {total} records, n_records is {d['n_records']}")

@@ -1,0 +1,223 @@
+"""From a plan to exactly N valid records.
+
+Each plan allocation (topic, count, difficulty) becomes teacher requests; every
+reply becomes a record that goes through the validator pipeline and is appended
+(with its verdicts) to the iteration's ``pool.jsonl`` before anything else
+happens, so a crash loses nothing. Generation *tops up*: it keeps asking until
+each allocation has its count of valid records, moves the shortfall of an
+allocation that keeps failing to the others, and stops with a clear error when
+the request budget runs out first.
+
+A resumed run reads the pool back, keeps its accepted records and continues
+with the next request index of each allocation: no record is lost or duplicated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+import jsonschema
+
+from ..domain import Domain, format_problem
+from ..engineer.plan import Plan
+from ..errors import DataAgentError
+from ..records import JsonlAppender, Record, read_pool
+from ..scoring import format_answer
+from ..validators import Pipeline
+from .base import PROBLEM_SCHEMA, SamplingParams, TeacherRequest, TeacherResponse
+
+
+class QuantityError(DataAgentError):
+    """The generation budget ran out before N valid records existed."""
+
+
+TeacherCall = Callable[[list[TeacherRequest]], Awaitable[list[TeacherResponse]]]
+RequestBuilder = Callable[[str, int, int, int, int], TeacherRequest]
+"""(topic, difficulty, attempt, seed, iteration) -> request"""
+
+
+def stable_seed(*parts: Any) -> int:
+    return int(hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:8], 16)
+
+
+def symbolic_request_builder(templates_for_topic: Callable[[str], list[str]]) -> RequestBuilder:
+    """Requests for the symbolic teacher: the template, seed and difficulty travel
+    in the metadata (and in the cache key)."""
+
+    def build(topic: str, difficulty: int, attempt: int, seed: int, iteration: int) -> TeacherRequest:
+        names = templates_for_topic(topic)
+        if not names:
+            raise DataAgentError(f"the symbolic teacher has no template for topic {topic!r}")
+        template = names[attempt % len(names)]
+        meta = {"template": template, "seed": seed, "difficulty": difficulty, "topic": topic, "attempt": attempt}
+        msg = f"symbolic problem: template={template} seed={seed} difficulty={difficulty}"
+        return TeacherRequest(messages=({"role": "user", "content": msg},), params=SamplingParams(temperature=0.0),
+                              json_schema=PROBLEM_SCHEMA, metadata=meta, key_extra=msg)
+
+    return build
+
+
+def parse_problem_reply(resp: TeacherResponse) -> tuple[dict[str, Any] | None, str]:
+    """A teacher reply -> the problem document, or (None, reason) when garbled."""
+    if resp.error:
+        return None, f"teacher error: {resp.error}"
+    doc = resp.parsed
+    if doc is None:
+        text = (resp.text or "").strip()
+        if text.startswith("```"):
+            text = text.strip("`")
+            text = text[text.find("{"):] if "{" in text else text
+        try:
+            doc = json.loads(text)
+        except (json.JSONDecodeError, TypeError):
+            return None, "garbled reply: not JSON" + (" (truncated)" if resp.finish_reason == "length" else "")
+    try:
+        jsonschema.validate(doc, PROBLEM_SCHEMA)
+    except jsonschema.ValidationError as e:
+        return None, f"garbled reply: {e.message}"
+    if not math.isfinite(float(doc["answer"])):
+        return None, "garbled reply: answer is not a finite number"
+    return doc, ""
+
+
+def record_from_doc(doc: dict[str, Any], domain: Domain, *, rid: str, generator: str, topic: str, subject: str,
+                    difficulty: int, iteration: int, seed: int, attempt: int, template: str) -> Record:
+    """The problem document -> a submission record (instruction/input/output) with lineage."""
+    solution = doc["solution"].strip()
+    return Record(instruction=domain.instruction, input=format_problem(doc["problem"], doc.get("unit", "")),
+                  output=solution, id=rid, generator=generator, template=template, topic=topic, subject=subject,
+                  difficulty=difficulty, iteration=iteration, seed=seed, attempt=attempt,
+                  answer=float(doc["answer"]))
+
+
+@dataclass
+class GenerationResult:
+    records: list[Record]
+    requests: int
+    pipeline: dict[str, Any]
+    notes: list[str]
+
+
+def generate_for_plan(plan: Plan, domain: Domain, *, teacher_name: str, call: TeacherCall, build: RequestBuilder,
+                      pipeline: Pipeline, pool_path: Path, run_seed: int, max_requests: int,
+                      batch_size: int = 32, progress: Callable[[int, int], None] | None = None) -> GenerationResult:
+    """Generate until every allocation has its count of valid records (see module docstring)."""
+    pool = JsonlAppender(pool_path)
+    previous = read_pool(pool_path)
+    allocs = [a for a in plan.allocations if a.count > 0]
+    want = {i: a.count for i, a in enumerate(allocs)}
+    accepted: dict[int, list[Record]] = {i: [] for i in want}
+    attempts = {i: 0 for i in want}
+    key_of = {(a.topic, a.difficulty): i for i, a in enumerate(allocs)}
+    notes: list[str] = []
+
+    # Resume: replay the pool through the stateful validators' memory.
+    for r in previous:
+        i = key_of.get((r.topic, r.difficulty))
+        if i is None:
+            continue
+        attempts[i] = max(attempts[i], r.attempt + 1)
+        pipeline.checked += 1
+        if r.accepted:
+            accepted[i].append(r)
+            pipeline.accepted += 1
+            for v in pipeline.validators:
+                if hasattr(v, "accept"):
+                    v.accept(r)
+        else:
+            bad = next((v["validator"] for v in r.verdicts if not v.get("ok")), "unknown")
+            pipeline.rejections[bad] += 1
+    requests_made = sum(attempts.values())
+    cap = {i: max(4, math.ceil(a.count * 3)) for i, a in enumerate(allocs)}
+    exhausted: set[int] = set()
+
+    def total_ok() -> int:
+        return sum(min(len(accepted[i]), want[i]) for i in want)
+
+    if progress:
+        progress(total_ok(), plan.n_records)
+    while total_ok() < plan.n_records:
+        # Move the shortfall of allocations that keep failing to the others.
+        for i in list(want):
+            short = want[i] - len(accepted[i])
+            if short > 0 and attempts[i] >= cap[i] and i not in exhausted:
+                exhausted.add(i)
+                others = [j for j in want if j not in exhausted]
+                if not others:
+                    break
+                want[i] = len(accepted[i])
+                for k in range(short):
+                    j = others[k % len(others)]
+                    want[j] += 1
+                    cap[j] += 3
+                notes.append(f"allocation {allocs[i].topic}/d{allocs[i].difficulty}: {short} record(s) moved to "
+                             f"other topics after {attempts[i]} requests")
+        budget_left = max_requests - requests_made
+        if budget_left <= 0 or all(i in exhausted for i in want if want[i] > len(accepted[i])):
+            raise QuantityError(
+                f"only {total_ok()} of {plan.n_records} valid records after {requests_made} teacher requests "
+                f"(budget {max_requests}); rejections: {dict(pipeline.rejections)}. Raise --max-generation-factor "
+                f"or check the teacher. Everything generated is kept in {pool_path}")
+        batch: list[tuple[int, TeacherRequest, int, int]] = []
+        for i in want:
+            short = want[i] - len(accepted[i])
+            if short <= 0:
+                continue
+            # First ask for exactly what is missing; later rounds scale by the observed yield.
+            tried = attempts[i]
+            rate = (len(accepted[i]) / tried) if tried else 1.0
+            n = math.ceil(short / max(rate, 0.2))
+            n = min(n, cap[i] - attempts[i] if i not in exhausted else 0)
+            for _ in range(max(0, n)):
+                if len(batch) >= min(batch_size, budget_left):
+                    break
+                a = allocs[i]
+                k = attempts[i]
+                seed = stable_seed(run_seed, plan.iteration, a.topic, a.difficulty, k)
+                batch.append((i, build(a.topic, a.difficulty, k, seed, plan.iteration), k, seed))
+                attempts[i] += 1
+        if not batch:
+            continue
+        responses = asyncio.run(call([b[1] for b in batch]))
+        requests_made += len(batch)
+        rows = []
+        for (i, req, k, seed), resp in zip(batch, responses):
+            a = allocs[i]
+            rid = f"it{plan.iteration:02d}-{a.topic}-d{a.difficulty}-{k:04d}"
+            meta = {**req.metadata, **(resp.metadata or {})}
+            doc, why = parse_problem_reply(resp)
+            if doc is None:
+                rec = Record(instruction=domain.instruction, input="", output=(resp.text or "")[:2000], id=rid,
+                             generator=teacher_name, template=str(meta.get("template", "")), topic=a.topic,
+                             subject=a.subject, difficulty=a.difficulty, iteration=plan.iteration, seed=seed,
+                             attempt=k, verdicts=[{"validator": "teacher_reply", "ok": False, "reason": why}],
+                             accepted=False)
+                pipeline.reject_external("teacher_reply")
+            else:
+                rec = record_from_doc(doc, domain, rid=rid, generator=teacher_name, topic=a.topic,
+                                      subject=str(meta.get("subject", a.subject)), difficulty=a.difficulty,
+                                      iteration=plan.iteration, seed=seed, attempt=k,
+                                      template=str(meta.get("template", "")))
+                pipeline.check(rec)
+                if rec.accepted:
+                    accepted[i].append(rec)
+            rows.append(rec.to_dict())
+        pool.append(rows)  # stored before use
+        if progress:
+            progress(total_ok(), plan.n_records)
+
+    selected: list[Record] = []
+    for i in want:
+        selected.extend(sorted(accepted[i], key=lambda r: r.attempt)[:want[i]])
+    assert len(selected) == plan.n_records, (len(selected), plan.n_records)
+    return GenerationResult(records=selected, requests=requests_made, pipeline=pipeline.summary(), notes=notes)
+
+
+__all__ = ["generate_for_plan", "symbolic_request_builder", "parse_problem_reply", "QuantityError",
+           "GenerationResult", "format_answer", "stable_seed"]

@@ -1,0 +1,62 @@
+"""Teacher specs -> a teacher session the loop can use.
+
+A session bundles what generation needs from a teacher: ``call`` (answer a
+list of requests), ``build`` (a request for one topic/difficulty/attempt),
+``topics`` (what it can write about) and live usage counters.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..domain import Domain
+from ..engineer import TopicInfo
+from ..errors import DataAgentError
+from .base import TeacherRequest, TeacherResponse
+from .generate import symbolic_request_builder
+
+
+class SymbolicSession:
+    """The offline default: sympy-computed problems with exact answers."""
+
+    def __init__(self, domain: Domain):
+        from . import symbolic
+        from .symbolic.teacher import SymbolicTeacher
+
+        self._symbolic = symbolic
+        self.teacher = SymbolicTeacher()
+        self.build = symbolic_request_builder(
+            lambda topic: [t.name for t in symbolic.templates_for(topic=topic)])
+        self.requests = 0
+
+    async def call(self, requests: list[TeacherRequest]) -> list[TeacherResponse]:
+        self.requests += len(requests)
+        return await self.teacher.generate(requests)
+
+    def topics(self) -> dict[str, TopicInfo]:
+        out: dict[str, TopicInfo] = {}
+        for topic, names in sorted(self._symbolic.topics().items()):
+            ts = [self._symbolic.TEMPLATES[n] for n in names]
+            sources = sorted({s for t in ts for s in t.sources})
+            out[topic] = TopicInfo(subject=ts[0].subject, sources=sources)
+        return out
+
+    def note(self) -> str:
+        return f"{self.requests} requests"
+
+    def usage(self) -> dict[str, Any]:
+        return {"requests": self.requests, "tokens": 0, "dollars": 0.0}
+
+
+def make_teacher_session(spec: str, domain: Domain, run_dir: Path):
+    """The session for a teacher spec: ``symbolic`` -> :class:`SymbolicSession`;
+    any other spec (``openai:...``, ``hf:...``, see
+    :mod:`data_agent.generators.specs`) -> an
+    :class:`~data_agent.generators.llm_session.LLMSession`. A malformed spec or
+    a missing API key raises :class:`DataAgentError`."""
+    if spec == "symbolic":
+        return SymbolicSession(domain)
+    from .llm_session import LLMSession
+
+    return LLMSession(spec, domain, run_dir)

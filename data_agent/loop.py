@@ -1,0 +1,304 @@
+"""The specialize loop and its resume.
+
+One iteration = plan -> generate -> validate -> select -> train -> evaluate on
+validation -> reflect. The iteration with the best validation score is the
+result; only it and the untouched base student are scored on the test split,
+once, at the very end (inside :func:`data_agent.domain.unsealed_test`).
+
+Every step writes its artifacts atomically and then records itself in
+``state.json``; ``resume`` skips what is done, so a killed run continues where
+it stopped and Ctrl+C always leaves a resumable state.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from .config import RunConfig
+from .domain import Domain, load_domain, unsealed_test
+from .engineer import EngineerContext, Feedback, Plan, make_engineer
+from .errors import DataAgentError
+from .generators.generate import generate_for_plan
+from .generators.registry import make_teacher_session
+from .records import atomic_write_json, write_submission
+from .report import write_report
+from .scoring import paired_gain
+from .trainers.evaluate import evaluate_model
+from .trainers.sft import train
+from .trainers.student import resolve_student
+from .ui import Reporter
+from .validators import default_pipeline
+
+
+class RunState:
+    """``state.json``: the steps that are done, in order, with their results."""
+
+    def __init__(self, run_dir: Path):
+        self.path = Path(run_dir) / "state.json"
+        if self.path.exists():
+            self.data = json.loads(self.path.read_text(encoding="utf-8"))
+        else:
+            self.data = {"status": "running", "steps": {}, "order": []}
+
+    def done(self, step: str) -> bool:
+        return step in self.data["steps"]
+
+    def get(self, step: str) -> Any:
+        return self.data["steps"][step]
+
+    def mark(self, step: str, info: Any = True) -> None:
+        self.data["steps"][step] = info
+        self.data["order"].append(step)
+        self.save()
+
+    def set(self, key: str, value: Any) -> None:
+        self.data[key] = value
+        self.save()
+
+    def save(self) -> None:
+        atomic_write_json(self.path, self.data)
+
+
+def new_run_dir(domain: str, root: Path | None = None) -> Path:
+    root = Path(root or Path.cwd() / "submissions")
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    d = root / domain / stamp
+    n = 1
+    while d.exists():
+        n += 1
+        d = root / domain / f"{stamp}-{n}"
+    return d
+
+
+def specialize(cfg: RunConfig, run_dir: Path | None = None, reporter: Reporter | None = None,
+               submissions_root: Path | None = None) -> Path:
+    """Start a new run; returns its run directory."""
+    domain = load_domain(cfg.domain)  # fail fast on a broken pack, before creating anything
+    run_dir = Path(run_dir) if run_dir else new_run_dir(domain.name, submissions_root)
+    if (run_dir / "state.json").exists():
+        raise DataAgentError(f"{run_dir} already holds a run: use `data-agent resume {run_dir}`")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(run_dir / "config.json", cfg.to_dict())
+    RunState(run_dir).save()
+    return _run(run_dir, cfg, domain, reporter or Reporter())
+
+
+def resume(run_dir: Path, reporter: Reporter | None = None) -> Path:
+    """Continue a run from its ``state.json``."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.json").is_file() or not (run_dir / "state.json").is_file():
+        raise DataAgentError(f"{run_dir}: not a run directory (config.json and state.json expected)")
+    try:
+        cfg = RunConfig.from_dict(json.loads((run_dir / "config.json").read_text(encoding="utf-8")))
+    except (json.JSONDecodeError, TypeError) as e:
+        raise DataAgentError(f"{run_dir / 'config.json'}: unreadable ({e})") from None
+    domain = load_domain(cfg.domain)
+    return _run(run_dir, cfg, domain, reporter or Reporter())
+
+
+def _topics_for(teacher_session) -> dict:
+    return teacher_session.topics()
+
+
+def _eval(model_path, items, domain: Domain, cfg: RunConfig, reporter: Reporter, label: str, cache: bool = False):
+    with reporter.progress(label, len(items)) as update:
+        done = [0]
+
+        def cb(n):
+            done[0] += n
+            update(completed=done[0])
+
+        return evaluate_model(model_path, items, domain.instruction, max_new_tokens=cfg.eval.max_new_tokens,
+                              batch_size=cfg.eval.batch_size, rel_tol=domain.rel_tol, cache=cache, progress_cb=cb)
+
+
+def _eval_file(metrics, rows, split: str, n_split: int) -> dict[str, Any]:
+    m = metrics.to_dict()
+    m["split"] = split
+    m["subset"] = None if m["n"] == n_split else {"n": m["n"], "of": n_split, "how": "deterministic, source-stratified"}
+    return {"metrics": m, "items": rows}
+
+
+def _run(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter) -> Path:
+    state = RunState(run_dir)
+    state.set("status", "running")
+    t_start = time.time()
+    student = resolve_student(cfg.student)
+    session = make_teacher_session(cfg.teacher, domain, run_dir)
+    engineer = make_engineer(cfg.engineer)
+    val_all = domain.val_items()
+    val_items = domain.val_items(cfg.eval.val_subset) if cfg.eval.val_subset else val_all
+    reporter.info(f"[bold]data-agent[/] {domain.name}: run {run_dir}")
+
+    # ---- base student on validation (cached across runs)
+    if not state.done("base/eval-val"):
+        m, rows = _eval(student, val_items, domain, cfg, reporter, "base student: validation", cache=True)
+        atomic_write_json(run_dir / "base" / "eval-val.json", _eval_file(m, rows, "val", len(val_all)))
+        state.mark("base/eval-val", m.to_dict())
+    base_val = state.get("base/eval-val")
+    reporter.info(f"base student: validation accuracy {base_val['accuracy']:.3f}, "
+                  f"format {base_val['format_compliance']:.3f}")
+
+    topics = session.topics()
+    history: list[dict[str, Any]] = []
+    for it in range(1, cfg.iterations + 1):
+        d = run_dir / f"iter-{it:02d}"
+        ctx = EngineerContext(domain_name=domain.name, domain_description=domain.description, teacher=cfg.teacher,
+                              n_records=cfg.n_records, iteration=it, topics=topics,
+                              source_subject=domain.manifest.get("sources", {}), base_val=base_val,
+                              history=list(history))
+        # plan / reflect
+        if not state.done(f"iter-{it:02d}/plan"):
+            if it == 1:
+                plan = engineer.plan(ctx)
+            else:
+                last_val = json.loads((run_dir / f"iter-{it - 1:02d}" / "eval-val.json").read_text())
+                bad = [{"id": r["id"], "source": r["source"]} for r in last_val["items"] if not r["correct"]]
+                plan = engineer.reflect(ctx, Feedback(val=last_val["metrics"], bad_cases=bad))
+            atomic_write_json(d / "plan.json", plan.to_dict())
+            state.mark(f"iter-{it:02d}/plan")
+        plan = Plan.from_dict(json.loads((d / "plan.json").read_text()))
+        reporter.info(f"[bold]iteration {it}[/]: {plan.rationale}")
+
+        # generate + validate + select
+        if not state.done(f"iter-{it:02d}/generate"):
+            pipeline = default_pipeline(domain)
+            usage_before = session.usage()
+            with reporter.progress(f"iteration {it}: generating", plan.n_records) as update:
+                res = generate_for_plan(
+                    plan, domain, teacher_name=cfg.teacher, call=session.call, build=session.build,
+                    pipeline=pipeline, pool_path=d / "pool.jsonl", run_seed=cfg.seed,
+                    max_requests=int(cfg.n_records * cfg.max_generation_factor),
+                    progress=lambda done, total: update(completed=done, note=session.note()))
+            write_submission(d / "submission.json", res.records)
+            lineage = [{"index": k, "id": r.id, "template": r.template, "topic": r.topic, "difficulty": r.difficulty,
+                        "generator": r.generator} for k, r in enumerate(res.records)]
+            atomic_write_json(d / "lineage.json", lineage)
+            gen_info = {"requests": res.requests, "validation": res.pipeline, "notes": res.notes,
+                        "teacher_usage": _usage_delta(usage_before, session.usage())}
+            atomic_write_json(d / "generation.json", gen_info)
+            state.mark(f"iter-{it:02d}/generate", gen_info)
+        gen_info = state.get(f"iter-{it:02d}/generate")
+
+        # train
+        model_dir = d / "model"
+        if not state.done(f"iter-{it:02d}/train"):
+            records = json.loads((d / "submission.json").read_text())
+            with reporter.progress(f"iteration {it}: training ({cfg.train.method})", None) as update:
+                stats = train(student, records, model_dir, cfg.train,
+                              progress_cb=lambda s, total: update(completed=s, total=total))
+            state.mark(f"iter-{it:02d}/train", stats)
+        train_info = state.get(f"iter-{it:02d}/train")
+
+        # evaluate on validation
+        if not state.done(f"iter-{it:02d}/eval-val"):
+            if not (model_dir / "config.json").is_file():
+                raise DataAgentError(f"{model_dir}: trained model missing; delete the 'iter-{it:02d}/train' step "
+                                     f"from state.json to retrain")
+            m, rows = _eval(model_dir, val_items, domain, cfg, reporter, f"iteration {it}: validation")
+            atomic_write_json(d / "eval-val.json", _eval_file(m, rows, "val", len(val_all)))
+            state.mark(f"iter-{it:02d}/eval-val", m.to_dict())
+            _select_best(state, cfg, run_dir)
+        val_m = state.get(f"iter-{it:02d}/eval-val")
+        reporter.info(f"iteration {it}: validation accuracy {val_m['accuracy']:.3f}, "
+                      f"format {val_m['format_compliance']:.3f}")
+        history.append({"iteration": it, "plan": plan.to_dict(), "val": val_m, "train": train_info,
+                        "generation": gen_info})
+
+    # ---- the test split: read once, here, for the base student and the chosen iteration
+    best = state.data["best_iteration"]
+    if not state.done("final/test"):
+        best_model = run_dir / f"iter-{best:02d}" / "model"
+        with unsealed_test("final scoring"):
+            test_all = domain.test_items()
+            test_items = domain.test_items(cfg.eval.test_subset) if cfg.eval.test_subset else test_all
+        mb, rows_b = _eval(student, test_items, domain, cfg, reporter, "base student: test", cache=True)
+        atomic_write_json(run_dir / "base" / "eval-test.json", _eval_file(mb, rows_b, "test", len(test_all)))
+        mf, rows_f = _eval(best_model, test_items, domain, cfg, reporter, f"iteration {best}: test")
+        atomic_write_json(run_dir / f"iter-{best:02d}" / "eval-test.json",
+                          _eval_file(mf, rows_f, "test", len(test_all)))
+        gain = paired_gain([r["correct"] for r in rows_b], [r["correct"] for r in rows_f])
+        gain["format_compliance"] = {"base": mb.format_compliance, "final": mf.format_compliance}
+        state.mark("final/test", {"base": mb.to_dict(), "final": mf.to_dict(), "gain": gain,
+                                  "n_split": len(test_all)})
+
+    metrics = build_metrics(run_dir, cfg, domain, state, history, base_val)
+    metrics["wall_seconds_this_session"] = round(time.time() - t_start, 1)
+    atomic_write_json(run_dir / "metrics.json", metrics)
+    write_report(run_dir, metrics)
+    # The chosen iteration's submission is the run's submission.
+    shutil.copyfile(run_dir / f"iter-{best:02d}" / "submission.json", run_dir / "submission.json")
+    state.set("status", "done")
+    g = metrics["test"]["gain"]
+    rel = "undefined (base is 0)" if g["relative_gain"] is None else f"{g['relative_gain']:+.1%}"
+    reporter.info(
+        f"[bold green]done[/]: test accuracy {g['base_accuracy']:.3f} -> {g['final_accuracy']:.3f} "
+        f"(absolute {g['absolute_gain']:+.3f}, 95% CI [{g['absolute_gain_ci95'][0]:+.3f}, "
+        f"{g['absolute_gain_ci95'][1]:+.3f}]; relative {rel}) on {g['n']} test problems. Report: {run_dir / 'report.md'}")
+    return run_dir
+
+
+def _usage_delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Teacher usage of one iteration (sessions count cumulatively)."""
+    out = {}
+    for k, v in after.items():
+        b = before.get(k)
+        out[k] = v - b if isinstance(v, (int, float)) and isinstance(b, (int, float)) else v
+    return out
+
+
+def _select_best(state: RunState, cfg: RunConfig, run_dir: Path) -> None:
+    """Best by validation accuracy, then format compliance, then the earlier iteration."""
+    evals = {int(k.split("/")[0][5:]): v for k, v in state.data["steps"].items()
+             if k.startswith("iter-") and k.endswith("/eval-val")}
+    best = max(evals, key=lambda i: (evals[i]["accuracy"], evals[i]["format_compliance"], -i))
+    state.set("best_iteration", best)
+    if cfg.keep_models == "best":
+        for i in evals:
+            if i != best:
+                shutil.rmtree(run_dir / f"iter-{i:02d}" / "model", ignore_errors=True)
+
+
+def build_metrics(run_dir: Path, cfg: RunConfig, domain: Domain, state: RunState, history: list[dict[str, Any]],
+                  base_val: dict[str, Any]) -> dict[str, Any]:
+    final = state.get("final/test")
+    best = state.data["best_iteration"]
+    iters = [{"iteration": h["iteration"], "val": h["val"], "train": h["train"],
+              "generation": {"requests": h["generation"]["requests"],
+                             "validation": h["generation"]["validation"],
+                             "notes": h["generation"]["notes"]},
+              "plan": {"n_records": h["plan"]["n_records"], "changes": h["plan"]["changes"],
+                       "topics": len(h["plan"]["allocations"])}} for h in history]
+    usage = [h["generation"].get("teacher_usage", {}) for h in history]
+    return {
+        "domain": domain.name,
+        "run_dir": str(run_dir),
+        "preset": cfg.preset,
+        "student": cfg.student,
+        "teacher": cfg.teacher,
+        "engineer": cfg.engineer,
+        "n_records": cfg.n_records,
+        "base": {"val": base_val},
+        "iterations": iters,
+        "best_iteration": best,
+        "selection": "best validation accuracy (ties: format compliance, then the earlier iteration)",
+        "test": {
+            "n": final["gain"]["n"],
+            "of": final["n_split"],
+            "subset": final["gain"]["n"] != final["n_split"],
+            "base": final["base"],
+            "final": final["final"],
+            "gain": final["gain"],
+        },
+        "costs": {
+            "teacher_requests": sum(h["generation"]["requests"] for h in history),
+            "teacher_usage": usage,
+            "train_seconds": sum((h["train"] or {}).get("seconds", 0) for h in history),
+        },
+    }

@@ -1,0 +1,124 @@
+"""Human-readable summary of a run: ``report.md`` and ``progress.png``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .errors import DataAgentError
+from .records import atomic_write_text
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}%"
+
+
+def _ci(ci) -> str:
+    if not ci or ci[0] is None:
+        return "n/a"
+    return f"[{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}] pts"
+
+
+def plot(run_dir: Path, metrics: dict[str, Any]) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    its = [0] + [i["iteration"] for i in metrics["iterations"]]
+    acc = [metrics["base"]["val"]["accuracy"]] + [i["val"]["accuracy"] for i in metrics["iterations"]]
+    fmt = [metrics["base"]["val"]["format_compliance"]] + [i["val"]["format_compliance"] for i in metrics["iterations"]]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+    a1.plot(its, acc, "o-", label="accuracy")
+    a1.plot(its, fmt, "s--", label="format compliance")
+    a1.set_xticks(its, ["base"] + [str(i) for i in its[1:]])
+    a1.set_xlabel("iteration")
+    a1.set_ylim(-0.02, 1.02)
+    a1.set_title(f"validation (n={metrics['base']['val']['n']})")
+    a1.axvline(metrics["best_iteration"], color="grey", lw=0.8, ls=":")
+    a1.legend()
+    t = metrics["test"]
+    vals = [t["base"]["accuracy"], t["final"]["accuracy"]]
+    errs = [[v - t[k]["accuracy_ci95"][0] for v, k in zip(vals, ("base", "final"))],
+            [t[k]["accuracy_ci95"][1] - v for v, k in zip(vals, ("base", "final"))]]
+    a2.bar(["base", f"iteration {metrics['best_iteration']}"], vals, yerr=errs, capsize=6, color=["#999", "#2a7"])
+    a2.set_ylim(0, max(0.1, max(t["base"]["accuracy_ci95"][1], t["final"]["accuracy_ci95"][1]) * 1.2))
+    a2.set_title(f"test accuracy (n={t['n']} of {t['of']}, 95% CI)")
+    fig.suptitle(f"data-agent: {metrics['domain']} / {metrics['student']}")
+    fig.tight_layout()
+    out = Path(run_dir) / "progress.png"
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
+
+
+def render_markdown(metrics: dict[str, Any]) -> str:
+    t = metrics["test"]
+    g = t["gain"]
+    rel = ("undefined (base accuracy is 0)" if g["relative_gain"] is None
+           else f"{100 * g['relative_gain']:+.1f}% (95% CI {_ci(g['relative_gain_ci95']).replace(' pts', '')})")
+    lines = [
+        f"# data-agent run: {metrics['domain']}",
+        "",
+        f"- student: `{metrics['student']}`, teacher: `{metrics['teacher']}`, engineer: `{metrics['engineer']}`, "
+        f"preset: `{metrics['preset']}`",
+        f"- records per iteration: {metrics['n_records']}; iterations: {len(metrics['iterations'])}; "
+        f"chosen iteration (by validation): {metrics['best_iteration']}",
+        "",
+        "## Test (scored once, at the end)",
+        "",
+        f"{t['n']} of {t['of']} test problems" + (" (deterministic, source-stratified subset)" if t["subset"] else "")
+        + ".",
+        "",
+        "| | accuracy | 95% CI | format compliance |",
+        "|---|---|---|---|",
+        f"| base student | {_pct(t['base']['accuracy'])} | [{_pct(t['base']['accuracy_ci95'][0])}, "
+        f"{_pct(t['base']['accuracy_ci95'][1])}] | {_pct(t['base']['format_compliance'])} |",
+        f"| iteration {metrics['best_iteration']} | {_pct(t['final']['accuracy'])} | "
+        f"[{_pct(t['final']['accuracy_ci95'][0])}, {_pct(t['final']['accuracy_ci95'][1])}] | "
+        f"{_pct(t['final']['format_compliance'])} |",
+        "",
+        f"Absolute gain: {100 * g['absolute_gain']:+.1f} points (paired bootstrap 95% CI "
+        f"{_ci(g['absolute_gain_ci95'])}). Relative gain: {rel}.",
+        "",
+        "## Validation per iteration",
+        "",
+        "| iteration | accuracy | 95% CI | format | records | requests | rejected | train loss | train s |",
+        "|---|---|---|---|---|---|---|---|---|",
+        f"| base | {_pct(metrics['base']['val']['accuracy'])} | [{_pct(metrics['base']['val']['accuracy_ci95'][0])}, "
+        f"{_pct(metrics['base']['val']['accuracy_ci95'][1])}] | {_pct(metrics['base']['val']['format_compliance'])} "
+        f"| | | | | |",
+    ]
+    for it in metrics["iterations"]:
+        v = it["val"]
+        rej = it["generation"]["validation"].get("rejected_by_reason", {})
+        lines.append(
+            f"| {it['iteration']} | {_pct(v['accuracy'])} | [{_pct(v['accuracy_ci95'][0])}, "
+            f"{_pct(v['accuracy_ci95'][1])}] | {_pct(v['format_compliance'])} | {it['plan']['n_records']} | "
+            f"{it['generation']['requests']} | {', '.join(f'{k}: {n}' for k, n in rej.items()) or 'none'} | "
+            f"{(it['train'] or {}).get('train_loss', float('nan')):.3f} | {(it['train'] or {}).get('seconds', 0)} |")
+    lines += ["", "## What the engineer changed", ""]
+    for it in metrics["iterations"]:
+        lines.append(f"- iteration {it['iteration']}: " + "; ".join(it["plan"]["changes"] or ["initial plan"]))
+    per = t["final"].get("per_source", {})
+    if per:
+        lines += ["", "## Test accuracy per source", "", "| source | n | base | final |", "|---|---|---|---|"]
+        for s, m in per.items():
+            b = t["base"]["per_source"].get(s, {})
+            lines.append(f"| {s} | {m['n']} | {_pct(b.get('accuracy'))} | {_pct(m['accuracy'])} |")
+    lines += ["", "![progress](progress.png)", ""]
+    return "\n".join(lines)
+
+
+def write_report(run_dir: Path, metrics: dict[str, Any] | None = None) -> Path:
+    run_dir = Path(run_dir)
+    if metrics is None:
+        p = run_dir / "metrics.json"
+        if not p.is_file():
+            raise DataAgentError(f"{p}: file not found (the run has not finished; `data-agent resume {run_dir}`)")
+        metrics = json.loads(p.read_text(encoding="utf-8"))
+    plot(run_dir, metrics)
+    out = run_dir / "report.md"
+    atomic_write_text(out, render_markdown(metrics))
+    return out

@@ -1,0 +1,150 @@
+"""Evaluation runs: batched greedy decoding of the student, then scoring.
+
+Batches are sorted by prompt length, left-padded, and decoding stops as soon as
+every sequence in the batch has finished its answer sentence (or emitted EOS).
+Scoring goes through :mod:`data_agent.scoring`, shared with the validators.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from ..domain import EvalItem
+from ..errors import DataAgentError
+from ..scoring import ItemScore, Metrics, extract_prediction, follows_format, is_correct, summarise
+from .sft import to_conversation
+from .student import home_dir, load_model, load_tokenizer
+
+_DONE_RE = re.compile(r"The answer is therefore \\boxed\{[^{}]*\}\.")
+
+
+def generate_outputs(model_path: Path | str, prompts: list[str], instruction: str, max_new_tokens: int = 256,
+                     batch_size: int = 16, progress_cb: Callable[[int], None] | None = None) -> list[str]:
+    """Greedy outputs for ``prompts`` (the records' ``input``), in input order."""
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    tok = load_tokenizer(model_path)
+    tok.padding_side = "left"
+    model = load_model(model_path)
+    model.eval()
+    texts = [tok.apply_chat_template(to_conversation(instruction, p)["prompt"], tokenize=False,
+                                     add_generation_prompt=True) for p in prompts]
+    enc = [tok(t, add_special_tokens=False)["input_ids"] for t in texts]
+    order = sorted(range(len(texts)), key=lambda i: len(enc[i]))
+    outputs: list[str] = [""] * len(texts)
+
+    class AnswerDone(StoppingCriteria):
+        def __init__(self, start: int):
+            self.start = start
+
+        def __call__(self, input_ids, scores, **kw):
+            tails = tok.batch_decode(input_ids[:, max(self.start, input_ids.shape[1] - 48):], skip_special_tokens=True)
+            return torch.tensor([bool(_DONE_RE.search(t)) for t in tails], device=input_ids.device)
+
+    with torch.inference_mode():
+        for b in range(0, len(order), batch_size):
+            idx = order[b:b + batch_size]
+            batch = tok([texts[i] for i in idx], return_tensors="pt", padding=True, add_special_tokens=False)
+            start = batch["input_ids"].shape[1]
+            gen = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False, temperature=None,
+                                 top_p=None, top_k=None, pad_token_id=tok.pad_token_id,
+                                 stopping_criteria=StoppingCriteriaList([AnswerDone(start)]))
+            for j, i in enumerate(idx):
+                outputs[i] = tok.decode(gen[j, start:], skip_special_tokens=True).strip()
+            if progress_cb:
+                progress_cb(len(idx))
+    return outputs
+
+
+def score_outputs(items: list[EvalItem], outputs: dict[str, str], rel_tol: float = 0.05) -> tuple[Metrics, list[dict]]:
+    """Score outputs (by item id) against the items; a missing output counts as wrong."""
+    scores, rows = [], []
+    for it in items:
+        out = outputs.get(it.id, "")
+        correct = is_correct(out, it.gold, it.unit, rel_tol=rel_tol)
+        fmt = follows_format(out)
+        pred = extract_prediction(out)
+        scores.append(ItemScore(it.id, it.source, correct, fmt, pred, it.gold))
+        rows.append({"id": it.id, "source": it.source, "gold": it.gold, "unit": it.unit, "prediction": pred,
+                     "correct": correct, "formatted": fmt, "output": out})
+    return summarise(scores), rows
+
+
+def model_fingerprint(model_path: Path | str) -> str:
+    """A cheap identity of a model directory (config + weights size/mtime)."""
+    p = Path(model_path)
+    h = hashlib.sha256(str(p.resolve()).encode())
+    for f in sorted(p.glob("*.safetensors")) + [p / "config.json"]:
+        if f.exists():
+            st = f.stat()
+            h.update(f"{f.name}:{st.st_size}:{int(st.st_mtime)}".encode())
+    return h.hexdigest()[:16]
+
+
+def evaluate_model(model_path: Path | str, items: list[EvalItem], instruction: str, *, max_new_tokens: int,
+                   batch_size: int = 16, rel_tol: float = 0.05, cache: bool = False,
+                   progress_cb: Callable[[int], None] | None = None) -> tuple[Metrics, list[dict]]:
+    """Generate and score. With ``cache=True`` (used for the untouched base
+    student) outputs are stored under the data-agent home keyed by model, items,
+    prompt and decoding settings, and reused."""
+    key = hashlib.sha256(json.dumps({
+        "model": model_fingerprint(model_path), "items": [[i.id, i.input] for i in items],
+        "instruction": instruction, "max_new_tokens": max_new_tokens, "v": 1,
+    }).encode()).hexdigest()[:24]
+    cache_file = home_dir() / "eval-cache" / f"{key}.json"
+    outputs: dict[str, str] | None = None
+    if cache and cache_file.is_file():
+        try:
+            outputs = json.loads(cache_file.read_text(encoding="utf-8"))
+            if progress_cb:
+                progress_cb(len(items))
+        except json.JSONDecodeError:
+            outputs = None
+    if outputs is None:
+        gen = generate_outputs(model_path, [i.input for i in items], instruction, max_new_tokens=max_new_tokens,
+                               batch_size=batch_size, progress_cb=progress_cb)
+        outputs = {it.id: o for it, o in zip(items, gen)}
+        if cache:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(outputs), encoding="utf-8")
+            tmp.replace(cache_file)
+    return score_outputs(items, outputs, rel_tol)
+
+
+def read_predictions(path: Path) -> dict[str, str]:
+    """Predictions JSONL: one ``{"id": ..., "output": ...}`` per line."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise DataAgentError(f"{path}: file not found") from None
+    out: dict[str, str] = {}
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DataAgentError(f"{path}:{n}: malformed JSON ({e.msg})") from None
+        if not isinstance(row, dict):
+            raise DataAgentError(f"{path}:{n}: expected an object with 'id' and 'output'")
+        for k in ("id", "output"):
+            if k not in row:
+                raise DataAgentError(f"{path}:{n}: missing field {k!r}")
+        if not isinstance(row["output"], str):
+            raise DataAgentError(f"{path}:{n}: field 'output' must be a string")
+        out[str(row["id"])] = row["output"]
+    return out
+
+
+def metrics_dict(m: Metrics, items: Iterable[EvalItem], subset_of: int | None) -> dict[str, Any]:
+    d = m.to_dict()
+    d["subset"] = None if subset_of is None or subset_of == m.n else {"n": m.n, "of": subset_of,
+                                                                       "how": "deterministic, source-stratified"}
+    return d

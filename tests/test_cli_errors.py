@@ -1,0 +1,122 @@
+"""Bad input gets a one-line error naming the file, line or field; non-zero exit; no traceback."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from data_agent.domain import load_domain
+
+
+def run(*args, cwd=None):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", "data_agent.cli", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=120)
+
+
+def assert_clean_error(cp, *needles):
+    assert cp.returncode != 0
+    assert "Traceback" not in cp.stderr + cp.stdout
+    msg = " ".join(cp.stderr.split())
+    for n in needles:
+        assert n in msg, (n, cp.stderr)
+    lines = [ln for ln in cp.stderr.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1 or all(not ln.startswith(" ") for ln in lines[:1]), cp.stderr
+
+
+def test_unknown_domain():
+    assert_clean_error(run("specialize", "--domain", "nope"), "unknown domain 'nope'")
+
+
+def test_pack_with_missing_file(science_copy):
+    (science_copy / "test.jsonl").unlink()
+    assert_clean_error(run("specialize", "--domain", str(science_copy), "--preset", "smoke"),
+                       "test.jsonl: file not found")
+
+
+def test_pack_with_malformed_line(science_copy, tmp_path):
+    p = science_copy / "val.jsonl"
+    lines = p.read_text().splitlines()
+    lines[2] = "{not json"
+    p.write_text("\n".join(lines) + "\n")
+    # The manifest hash catches it first...
+    assert_clean_error(run("validate", str(tmp_path / "x.json"), "--domain", str(science_copy)), "val.jsonl",
+                       "sha256")
+    # ...and with the hash updated, the line itself is named.
+    import hashlib
+
+    m = json.loads((science_copy / "pack.json").read_text())
+    m["files"]["val.jsonl"] = hashlib.sha256(p.read_bytes()).hexdigest()
+    (science_copy / "pack.json").write_text(json.dumps(m))
+    preds = tmp_path / "p.jsonl"
+    preds.write_text('{"id": "x", "output": "\\\\boxed{1}"}\n')
+    assert_clean_error(run("evaluate", "--domain", str(science_copy), "--predictions", str(preds)),
+                       "val.jsonl:3: malformed JSON")
+
+
+def _submission(tmp_path, mutate):
+    d = load_domain("science")
+    rows = [{"instruction": d.instruction, "input": f"Problem {k}: a ball is thrown upward at speed {k} m/s.",
+             "output": "h = v^2/2g.\nThe answer is therefore \\boxed{1.000}."} for k in range(3)]
+    mutate(rows)
+    p = tmp_path / "submission.json"
+    p.write_text(json.dumps(rows))
+    return p
+
+
+def test_submission_missing_field(tmp_path):
+    p = _submission(tmp_path, lambda rows: rows[1].pop("output"))
+    assert_clean_error(run("validate", str(p)), "submission.json", "record 1", "missing field 'output'")
+
+
+def test_submission_extra_field(tmp_path):
+    p = _submission(tmp_path, lambda rows: rows[0].update(lineage="x"))
+    assert_clean_error(run("validate", str(p)), "record 0", "unexpected field 'lineage'")
+
+
+def test_submission_malformed_json(tmp_path):
+    p = tmp_path / "submission.json"
+    p.write_text('[{"instruction": "x",\n')
+    assert_clean_error(run("validate", str(p)), "submission.json:2: malformed JSON")
+
+
+def test_valid_submission_passes(tmp_path):
+    p = _submission(tmp_path, lambda rows: None)
+    cp = run("validate", str(p), "-n", "3")
+    assert cp.returncode == 0, cp.stderr
+    assert "ok" in cp.stdout
+
+
+def test_predictions_malformed_line(tmp_path):
+    p = tmp_path / "preds.jsonl"
+    p.write_text('{"id": "a", "output": "x"}\n{"id": "b"\n')
+    assert_clean_error(run("evaluate", "--split", "val", "--predictions", str(p)), "preds.jsonl:2: malformed JSON")
+
+
+def test_evaluate_predictions_without_a_model(tmp_path):
+    d = load_domain("science")
+    items = d.val_items()
+    p = tmp_path / "preds.jsonl"
+    with p.open("w") as f:
+        for i, it in enumerate(items):
+            out = f"The answer is therefore \\boxed{{{it.gold:.3f}}}." if i % 2 == 0 else "no idea"
+            f.write(json.dumps({"id": it.id, "output": out}) + "\n")
+    out = tmp_path / "m.json"
+    cp = run("evaluate", "--split", "val", "--predictions", str(p), "--output", str(out))
+    assert cp.returncode == 0, cp.stderr
+    m = json.loads(out.read_text())["metrics"]
+    assert m["n"] == 144
+    assert m["accuracy"] == pytest.approx(72 / 144)
+    assert m["format_compliance"] == pytest.approx(72 / 144)
+    assert m["accuracy_ci95"][0] < 0.5 < m["accuracy_ci95"][1]
+
+
+def test_resume_of_a_non_run(tmp_path):
+    assert_clean_error(run("resume", str(tmp_path)), "not a run directory")
+
+
+def test_domains_lists_science():
+    cp = run("domains")
+    assert cp.returncode == 0 and "science" in cp.stdout
