@@ -83,7 +83,7 @@ def _cpu() -> RunConfig:
         n_records=96,
         iterations=2,
         train=TrainConfig(method="full", learning_rate=5e-5, num_train_epochs=2, per_device_train_batch_size=8,
-                          max_length=384, lr_scheduler_type="cosine", warmup_ratio=0.1, seed=42),
+                          max_length=640, lr_scheduler_type="cosine", warmup_ratio=0.1, seed=42),
         eval=EvalConfig(val_subset=40, test_subset=100, max_new_tokens=192, batch_size=16),
     )
 
@@ -108,7 +108,7 @@ def _smoke() -> RunConfig:
         n_records=8,
         iterations=2,
         train=TrainConfig(method="full", learning_rate=1e-3, num_train_epochs=1, per_device_train_batch_size=4,
-                          max_length=256, seed=42),
+                          max_length=640, seed=42),
         eval=EvalConfig(val_subset=6, test_subset=6, max_new_tokens=8, batch_size=8),
     )
 

@@ -41,7 +41,7 @@ def child(method: str, records_file: str, epochs: float, student: str, lr: float
 
     records = json.loads(Path(records_file).read_text())
     cfg = TrainConfig(method=method, num_train_epochs=epochs, learning_rate=lr, per_device_train_batch_size=8,
-                      max_length=384, seed=42)
+                      max_length=640, seed=42)
     with tempfile.TemporaryDirectory() as d:
         stats = train(resolve_student(student), records, Path(d) / "model", cfg)
     stats["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
