@@ -1,0 +1,317 @@
+"""A teacher session on an LLM (any spec but ``symbolic``).
+
+:class:`LLMSession` has the interface of
+:class:`~data_agent.generators.registry.SymbolicSession` (``call``, ``build``,
+``topics``, ``note``, ``usage``):
+
+* ``build`` turns (topic, difficulty, attempt, seed, iteration) into a
+  :class:`TeacherRequest` from the domain's prompt template
+  (:mod:`data_agent.generators.prompts`), grounded in two of the pack's seed
+  problems and asking for a JSON document matching ``PROBLEM_SCHEMA``;
+* ``call`` runs requests through the one :class:`TeacherRunner` (concurrency,
+  rate limits, retries, circuit breaker, SQLite response cache under
+  ``$DATA_AGENT_HOME/cache/teacher.sqlite``, budgets, cost meter);
+* garbled replies come back as responses with ``error`` set (or unparsable
+  text) and become counted rejections in
+  :func:`~data_agent.generators.generate.parse_problem_reply`. Online
+  teachers are wrapped in :class:`ContentTolerantTeacher`, so that a garbled
+  reply is re-asked (bounded) instead of retried with backoff, and does not
+  count towards the circuit breaker, which is for transport failures.
+
+The runner and the teacher's network client live on one background event
+loop owned by the session, so the many short ``asyncio.run`` calls of the
+generation loop all reuse the same connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from typing import Any
+
+from ..domain import Domain, ngram_hashes
+from ..engineer import TopicInfo
+from ..errors import DataAgentError
+from .base import PROBLEM_SCHEMA, RetryableError, SamplingParams, TeacherRequest, TeacherResponse
+from .budget import Budget, BudgetExceeded, CostMeter, ModelPrice, PriceTable
+from .cache import ResponseCache
+from .prompts import pick_examples, render_messages, template_for
+from .runner import CircuitOpen, RunnerConfig, TeacherRunner
+from .specs import TeacherSpec, build_teacher, parse_spec
+
+__all__ = ["ContentTolerantTeacher", "LLMSession", "TeacherStopped", "default_runner_config",
+           "is_content_error", "symbolic_topics"]
+
+
+class TeacherStopped(DataAgentError):
+    """The runner stopped the teacher (budget exhausted or circuit breaker open).
+    Completed responses are cached: ``data-agent resume`` continues from them."""
+
+
+def symbolic_topics() -> dict[str, TopicInfo]:
+    """The topic list of the symbolic library (subject and SciBench sources per topic)."""
+    from . import symbolic
+
+    out: dict[str, TopicInfo] = {}
+    for topic, names in sorted(symbolic.topics().items()):
+        ts = [symbolic.TEMPLATES[n] for n in names]
+        out[topic] = TopicInfo(subject=ts[0].subject, sources=sorted({s for t in ts for s in t.sources}))
+    return out
+
+
+def default_runner_config(spec: TeacherSpec) -> RunnerConfig:
+    """Runner settings per kind of teacher: local models are not re-asked after
+    a garbled reply (a small model rarely fixes it; the reply is a counted
+    rejection instead)."""
+    if spec.kind == "hf":
+        return RunnerConfig(max_reasks=0, timeout=None)
+    if spec.kind == "vllm":
+        return RunnerConfig(max_reasks=1, timeout=None)
+    return RunnerConfig()
+
+
+_CONTENT_PHRASES = ("not valid JSON", "violates the schema", "output truncated", "empty reply", "no choices")
+
+
+def is_content_error(exc: BaseException) -> bool:
+    """A retryable failure caused by the reply's content (the server answered,
+    billed, but the text is not a valid document), not by the transport."""
+    if not isinstance(exc, RetryableError) or exc.status is not None:
+        return False
+    billed = exc.usage.total_tokens > 0 or float(getattr(exc, "cost", 0.0) or 0.0) > 0
+    return billed or any(p in str(exc) for p in _CONTENT_PHRASES)
+
+
+class ContentTolerantTeacher:
+    """Wraps an online teacher so that a garbled reply comes back as a (billed)
+    response instead of a retryable error.
+
+    The backends raise ``RetryableError`` for invalid JSON; the runner would
+    retry it as is, with exponential backoff, and count it towards the circuit
+    breaker, so a model that garbles some prompts every time would stall the
+    run and trip the breaker. As a response, the runner's structured-output
+    check re-asks it with the problem stated (bounded by ``max_reasks``), then
+    returns an error response: a counted rejection downstream. Transport
+    failures (429, 5xx, timeouts) are untouched. ``backend`` and ``model`` are
+    the wrapped teacher's, so cache keys do not change.
+    """
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+        self.backend = inner.backend
+        self.model = inner.model
+
+    def __repr__(self) -> str:
+        return f"ContentTolerantTeacher({self.inner!r})"
+
+    async def generate_one(self, request: TeacherRequest) -> TeacherResponse:
+        try:
+            return await self.inner.generate_one(request)
+        except RetryableError as e:
+            if not is_content_error(e):
+                raise
+            truncated = "truncated" in str(e)
+            return TeacherResponse(text="", usage=e.usage, cost=float(getattr(e, "cost", 0.0) or 0.0),
+                                   finish_reason="length" if truncated else "stop", model=self.model,
+                                   metadata={"content_error": str(e)[:300]})
+
+    async def aclose(self) -> None:
+        aclose = getattr(self.inner, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+class _LoopThread:
+    """An event loop running forever in a daemon thread."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="teacher-session-loop", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        if self.loop.is_running():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(timeout=5)
+        if not self.loop.is_running():
+            self.loop.close()
+
+
+class LLMSession:
+    """Teacher session for an LLM spec.
+
+    Args:
+        spec: a model spec (see :mod:`data_agent.generators.specs`), not ``symbolic``.
+        domain: the domain pack (prompt template, seed problems, instruction).
+        run_dir: the run directory (batch teachers keep their state under ``run_dir/teacher``).
+        runner_config: runner settings (:func:`default_runner_config` if ``None``).
+        budget: spending limits (unlimited if ``None``).
+        cache_dir: folder of ``teacher.sqlite`` (default ``$DATA_AGENT_HOME/cache``).
+        use_cache: look up and store responses in the cache.
+        prices: price table (``PriceTable.load()`` if ``None``).
+        teacher: an already built teacher (tests); built from ``spec`` otherwise.
+        teacher_options: extra backend constructor arguments (e.g. ``{"timeout": 30}``).
+        temperature: sampling temperature of the requests.
+        max_tokens: completion budget of one request.
+        example_chars: characters kept of each style example's problem and
+            solution (default 1200; 400 for ``hf:`` models, whose CPU time grows
+            with the prompt).
+    """
+
+    def __init__(self, spec: str, domain: Domain, run_dir: str | Path, *, runner_config: RunnerConfig | None = None,
+                 budget: Budget | None = None, cache_dir: str | Path | None = None, use_cache: bool = True,
+                 prices: PriceTable | None = None, teacher: Any = None,
+                 teacher_options: dict[str, Any] | None = None, temperature: float = 0.8, max_tokens: int = 1024,
+                 example_chars: int | None = None):
+        self.spec = parse_spec(spec)
+        if self.spec.kind == "symbolic":
+            raise DataAgentError("the symbolic teacher has its own session (SymbolicSession)")
+        self.domain = domain
+        self.run_dir = Path(run_dir)
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.example_chars = example_chars if example_chars is not None else (400 if self.spec.kind == "hf" else 1200)
+        self.prices = prices if prices is not None else PriceTable.load()
+        if self.spec.is_local:  # a local model costs no dollars (and needs no price warning)
+            self.prices = PriceTable(dict(self.prices.prices))
+            self.prices.prices.setdefault(f"{self.spec.kind}:*", ModelPrice(0.0, 0.0))
+        self.teacher = teacher if teacher is not None else build_teacher(
+            self.spec, state_dir=self.run_dir / "teacher", prices=self.prices, **(teacher_options or {}))
+        if not getattr(self.teacher, "is_batch", False) and callable(getattr(self.teacher, "generate_one", None)):
+            self.teacher = ContentTolerantTeacher(self.teacher)
+        if cache_dir is None:
+            from ..trainers.student import home_dir
+
+            cache_dir = home_dir() / "cache"
+        self.cache = ResponseCache(Path(cache_dir) / "teacher.sqlite") if use_cache else None
+        config = runner_config or default_runner_config(self.spec)
+        if not use_cache:
+            config.use_cache = False
+        self.meter = CostMeter()
+        self.budget = budget or Budget()
+        self.runner = TeacherRunner(self.teacher, config, self.cache, self.budget, self.meter, prices=self.prices)
+        self.template = template_for(domain.name)
+        self.seeds = self._style_seeds(domain)
+        self._topics = symbolic_topics()
+        self.requests = 0
+        self._iteration: int | None = None
+        self._loop: _LoopThread | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"LLMSession({str(self.spec)!r})"
+
+    # ------------------------------------------------------------------ requests
+
+    @staticmethod
+    def _style_seeds(domain: Domain) -> list[dict[str, Any]]:
+        """The pack's seed problems, minus any sharing an n-gram with the
+        validation or test problems (defence in depth: seeds are style
+        examples, never evaluation items)."""
+        seeds = domain.seeds()
+        try:
+            hashes, n = domain.contamination_hashes(), domain.decontamination_n
+        except (OSError, KeyError, ValueError):
+            return seeds
+        return [s for s in seeds if not ngram_hashes(str(s.get("problem_text", "")), n) & hashes]
+
+    def build(self, topic: str, difficulty: int, attempt: int, seed: int, iteration: int) -> TeacherRequest:
+        """The request for one new problem on ``topic`` at ``difficulty``."""
+        if iteration != self._iteration:
+            if self._iteration is not None:
+                self.meter.start_iteration()
+            self._iteration = iteration
+        info = self._topics.get(topic)
+        subject = info.subject if info else ""
+        examples = pick_examples(self.seeds, info.sources if info else [], seed)
+        messages = render_messages(self.template, domain=self.domain.name, instruction=self.domain.instruction,
+                                   topic=topic, subject=subject, difficulty=difficulty, seed=seed, examples=examples,
+                                   example_chars=self.example_chars)
+        meta = {"template": f"llm:{topic}", "topic": topic, "subject": subject, "difficulty": difficulty,
+                "attempt": attempt, "seed": seed, "iteration": iteration,
+                "examples": [str(e.get("id", "")) for e in examples]}
+        return TeacherRequest(messages=messages,
+                              params=SamplingParams(temperature=self.temperature, max_tokens=self.max_tokens,
+                                                    seed=seed),
+                              json_schema=PROBLEM_SCHEMA, metadata=meta)
+
+    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                self._loop = _LoopThread()
+            return self._loop.loop
+
+    async def call(self, requests: list[TeacherRequest]) -> list[TeacherResponse]:
+        """Answer ``requests`` in order through the runner.
+
+        Raises:
+            TeacherStopped: a budget is exhausted or the circuit breaker opened.
+        """
+        self.requests += len(requests)
+        loop = self._ensure_loop()
+        try:
+            if asyncio.get_running_loop() is loop:
+                return await self.runner.run(requests)
+            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.runner.run(requests), loop))
+        except (BudgetExceeded, CircuitOpen) as e:
+            raise TeacherStopped(f"teacher {self.spec} stopped: {e} ({self.meter.summary()})") from None
+
+    def call_sync(self, requests: list[TeacherRequest]) -> list[TeacherResponse]:
+        """Blocking :meth:`call` (from a thread without a running loop)."""
+        return asyncio.run(self.call(requests))
+
+    # ----------------------------------------------------------------- interface
+
+    def topics(self) -> dict[str, TopicInfo]:
+        """Topics the engineer can allocate (the symbolic library's topic list)."""
+        return dict(self._topics)
+
+    def note(self) -> str:
+        """Live counters for the progress bar."""
+        return self.meter.summary()
+
+    def usage(self) -> dict[str, Any]:
+        """Run totals (for ``generation.json`` and ``metrics.json``)."""
+        c = self.meter.total
+        return {
+            "teacher": str(self.spec),
+            "requests": self.requests,
+            "calls": c.calls,
+            "tokens": c.tokens,
+            "prompt_tokens": c.prompt_tokens,
+            "completion_tokens": c.completion_tokens,
+            "dollars": round(c.dollars, 6),
+            "cache_hits": c.cache_hits,
+            "failures": c.failures,
+            "billed_failures": c.billed_failures,
+            "errors": c.errors,
+            "retries": c.retries,
+            "reasks": c.reasks,
+            "iteration": self.meter.iteration.to_dict(),
+        }
+
+    # ------------------------------------------------------------------ lifetime
+
+    def close(self) -> None:
+        """Close the teacher's client, the cache and the background loop."""
+        with self._lock:
+            lt, self._loop = self._loop, None
+        aclose = getattr(self.teacher, "aclose", None)
+        if lt is not None:
+            if aclose is not None:
+                try:
+                    asyncio.run_coroutine_threadsafe(aclose(), lt.loop).result(timeout=10)
+                except Exception:  # noqa: BLE001 - closing must not fail a finished run
+                    pass
+            lt.stop()
+        if self.cache is not None:
+            self.cache.close()
+            self.cache = None
+            self.runner.cache = None
+
+    def __enter__(self) -> "LLMSession":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
