@@ -76,8 +76,17 @@ def format_problem(problem_text: str, unit: str | None) -> str:
     return f"{text}\nThe unit of the answer is {u}." if u else text
 
 
+_LATEX_CMD_RE = re.compile(r"\\[a-zA-Z]+")
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-case words and numbers, without LaTeX command names (``\\mathrm``,
+    ``\\frac``...), so shared unit markup does not look like shared text."""
+    return re.findall(r"[a-z0-9]+", _LATEX_CMD_RE.sub(" ", text).lower())
+
+
 def ngrams(text: str, n: int) -> set[str]:
-    words = re.findall(r"[a-z0-9]+", text.lower())
+    words = content_words(text)
     if len(words) < n:
         return {" ".join(words)} if words else set()
     return {" ".join(words[i:i + n]) for i in range(len(words) - n + 1)}

@@ -75,7 +75,13 @@ def main() -> None:
     # so validators can reject overlapping training data without reading the sealed split.
     from data_agent.domain import ngram_hashes
 
-    hashes = sorted(set().union(*(ngram_hashes(r["problem_text"], 8) for r in val + test)))
+    # N-grams the evaluation problems share with the seeds are book boilerplate ("Assume all gases are
+    # perfect unless stated otherwise..."): the seeds are legitimate teacher context, so those are left out.
+    eval_hashes = set().union(*(ngram_hashes(r["problem_text"], 8) for r in val + test))
+    seed_hashes = set().union(*(ngram_hashes(s["problem_text"], 8) for s in seeds))
+    hashes = sorted(eval_hashes - seed_hashes)
+    print(f"decontamination: {len(eval_hashes)} evaluation 8-grams, {len(eval_hashes & seed_hashes)} shared "
+          f"with seeds left out")
     (out / "decontamination.json").write_text(json.dumps({"n": 8, "hashes": hashes}) + "\n", encoding="utf-8")
 
     # A sample submission in the exact format: three seeds with their worked solutions.
