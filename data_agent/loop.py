@@ -80,6 +80,7 @@ def specialize(cfg: RunConfig, run_dir: Path | None = None, reporter: Reporter |
                submissions_root: Path | None = None) -> Path:
     """Start a new run; returns its run directory."""
     domain = load_domain(cfg.domain)  # fail fast on a broken pack, before creating anything
+    check_specs(cfg)
     run_dir = Path(run_dir) if run_dir else new_run_dir(domain.name, submissions_root)
     if (run_dir / "state.json").exists():
         raise DataAgentError(f"{run_dir} already holds a run: use `data-agent resume {run_dir}`")
@@ -87,6 +88,15 @@ def specialize(cfg: RunConfig, run_dir: Path | None = None, reporter: Reporter |
     atomic_write_json(run_dir / "config.json", cfg.to_dict())
     RunState(run_dir).save()
     return _run(run_dir, cfg, domain, reporter or Reporter())
+
+
+def check_specs(cfg: RunConfig) -> None:
+    """Reject a malformed teacher/engineer spec or a missing API key before any work starts."""
+    make_engineer(cfg.engineer)
+    if cfg.teacher != "symbolic":
+        from .generators.specs import parse_spec, require_key
+
+        require_key(parse_spec(cfg.teacher))
 
 
 def resume(run_dir: Path, reporter: Reporter | None = None) -> Path:

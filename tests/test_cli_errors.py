@@ -120,3 +120,19 @@ def test_resume_of_a_non_run(tmp_path):
 def test_domains_lists_science():
     cp = run("domains")
     assert cp.returncode == 0 and "science" in cp.stdout
+
+
+def test_missing_api_key_fails_before_any_work(tmp_path):
+    env_backup = os.environ.pop("OPENAI_API_KEY", None)
+    try:
+        cp = run("specialize", "--preset", "smoke", "--teacher", "openai:gpt-4.1-mini", "--run-dir",
+                 str(tmp_path / "run"))
+    finally:
+        if env_backup is not None:
+            os.environ["OPENAI_API_KEY"] = env_backup
+    assert_clean_error(cp, "OPENAI_API_KEY")
+    assert not (tmp_path / "run").exists()
+
+
+def test_unknown_teacher_spec():
+    assert_clean_error(run("specialize", "--preset", "smoke", "--teacher", "gpt5"), "unknown model spec 'gpt5'")
