@@ -70,6 +70,15 @@ def specialize(
     max_new_tokens: Optional[int] = typer.Option(None, help="Decoding budget per problem."),
     seed: Optional[int] = typer.Option(None, help="Sampling seed."),
     run_dir: Optional[Path] = typer.Option(None, help="Run directory (default: submissions/<domain>/<timestamp>)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the teacher response cache."),
+    cache_dir: Optional[Path] = typer.Option(None, help="Folder of the teacher response cache."),
+    concurrency: Optional[int] = typer.Option(None, help="LLM teacher requests in flight at once."),
+    rpm: Optional[int] = typer.Option(None, help="LLM teacher requests per minute."),
+    tpm: Optional[int] = typer.Option(None, help="LLM teacher tokens per minute."),
+    max_calls: Optional[int] = typer.Option(None, help="Teacher calls allowed in the run."),
+    max_dollars: Optional[float] = typer.Option(None, help="Estimated dollars allowed in the run."),
+    iteration_max_dollars: Optional[float] = typer.Option(None, help="Estimated dollars allowed per iteration."),
+    prices: Optional[Path] = typer.Option(None, help="TOML price table overriding the shipped one."),
 ) -> None:
     """Run the loop: plan, generate, validate, train, evaluate, reflect; then score on test once."""
     from .config import load_config
@@ -79,7 +88,12 @@ def specialize(
     overrides = {"domain": domain, "student": student, "teacher": teacher, "engineer": engineer,
                  "n_records": n_records, "iterations": iterations, "max_generation_factor": max_generation_factor,
                  "seed": seed, "eval.max_new_tokens": max_new_tokens, "eval.val_subset": val_subset,
-                 "eval.test_subset": test_subset}
+                 "eval.test_subset": test_subset, "teachers.use_cache": False if no_cache else None,
+                 "teachers.cache_dir": str(cache_dir) if cache_dir else None,
+                 "teachers.max_concurrency": concurrency, "teachers.requests_per_minute": rpm,
+                 "teachers.tokens_per_minute": tpm, "teachers.max_calls": max_calls,
+                 "teachers.max_dollars": max_dollars, "teachers.iteration_max_dollars": iteration_max_dollars,
+                 "teachers.prices": str(prices) if prices else None}
     cfg = load_config(preset, config, overrides)
     if full_eval:
         cfg.eval.val_subset = None

@@ -155,10 +155,6 @@ class Domain:
         return (self.path / self.manifest["description"]).read_text(encoding="utf-8")
 
     @property
-    def eval_subset(self) -> dict[str, int]:
-        return dict(self.manifest.get("eval_subset", {}))
-
-    @property
     def decontamination_n(self) -> int:
         return int(self.manifest.get("decontamination", {}).get("n", 8))
 

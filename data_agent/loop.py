@@ -140,7 +140,7 @@ def _run(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter) -> P
     state.set("status", "running")
     t_start = time.time()
     student = resolve_student(cfg.student)
-    session = make_teacher_session(cfg.teacher, domain, run_dir)
+    session = make_teacher_session(cfg.teacher, domain, run_dir, cfg.teachers)
     engineer = make_engineer(cfg.engineer)
     val_all = domain.val_items()
     val_items = domain.val_items(cfg.eval.val_subset) if cfg.eval.val_subset else val_all

@@ -12,7 +12,6 @@ from typing import Any
 
 from ..domain import Domain
 from ..engineer import TopicInfo
-from ..errors import DataAgentError
 from .base import TeacherRequest, TeacherResponse
 from .generate import symbolic_request_builder
 
@@ -49,14 +48,35 @@ class SymbolicSession:
         return {"requests": self.requests, "tokens": 0, "dollars": 0.0}
 
 
-def make_teacher_session(spec: str, domain: Domain, run_dir: Path):
+def make_teacher_session(spec: str, domain: Domain, run_dir: Path, teachers: Any = None):
     """The session for a teacher spec: ``symbolic`` -> :class:`SymbolicSession`;
     any other spec (``openai:...``, ``hf:...``, see
     :mod:`data_agent.generators.specs`) -> an
-    :class:`~data_agent.generators.llm_session.LLMSession`. A malformed spec or
+    :class:`~data_agent.generators.llm_session.LLMSession` configured from
+    ``teachers`` (a :class:`data_agent.config.TeacherConfig`). A malformed spec or
     a missing API key raises :class:`DataAgentError`."""
     if spec == "symbolic":
         return SymbolicSession(domain)
-    from .llm_session import LLMSession
+    from .budget import Budget, PriceTable
+    from .llm_session import LLMSession, default_runner_config
+    from .specs import parse_spec
 
-    return LLMSession(spec, domain, run_dir)
+    if teachers is None:
+        return LLMSession(spec, domain, run_dir)
+    rc = default_runner_config(parse_spec(spec))
+    rc.max_concurrency = teachers.max_concurrency
+    rc.requests_per_minute = teachers.requests_per_minute
+    rc.tokens_per_minute = teachers.tokens_per_minute
+    rc.max_retries = teachers.max_retries
+    if rc.timeout is not None:
+        rc.timeout = teachers.timeout
+    if rc.max_reasks:  # local models keep 0: a small model rarely fixes a garbled reply
+        rc.max_reasks = teachers.max_reasks
+    rc.use_cache = teachers.use_cache
+    budget = Budget(max_calls=teachers.max_calls, max_tokens=teachers.max_total_tokens,
+                    max_dollars=teachers.max_dollars, iteration_max_calls=teachers.iteration_max_calls,
+                    iteration_max_tokens=teachers.iteration_max_tokens,
+                    iteration_max_dollars=teachers.iteration_max_dollars)
+    return LLMSession(spec, domain, run_dir, runner_config=rc, budget=budget, cache_dir=teachers.cache_dir,
+                      use_cache=teachers.use_cache, prices=PriceTable.load(teachers.prices),
+                      temperature=teachers.temperature, max_tokens=teachers.max_tokens)
