@@ -266,6 +266,13 @@ def load_domain(name_or_path: str | Path, verify: bool = True) -> Domain:
             if not f.is_file():
                 raise DomainError(f"{f}: file not found (listed in {manifest_path})")
             if sha256_file(f) != digest:
+                if f.suffix == ".jsonl":
+                    read_jsonl(f)  # a malformed line is the more useful error: it names the line
+                elif f.suffix == ".json":
+                    try:
+                        json.loads(f.read_text(encoding="utf-8"))
+                    except json.JSONDecodeError as e:
+                        raise DomainError(f"{f}:{e.lineno}: malformed JSON ({e.msg})") from None
                 raise DomainError(f"{f}: sha256 does not match {manifest_path}; the file was changed "
                                   f"(rebuild the pack if the change is intended)")
         needed = [manifest["seeds"], manifest["sample_submission"], manifest["description"],

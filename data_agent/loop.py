@@ -141,7 +141,7 @@ def _run(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter) -> P
     t_start = time.time()
     student = resolve_student(cfg.student)
     session = make_teacher_session(cfg.teacher, domain, run_dir, cfg.teachers)
-    engineer = make_engineer(cfg.engineer)
+    engineer = make_engineer(cfg.engineer, run_dir=run_dir, cache_dir=cfg.teachers.cache_dir, use_cache=cfg.teachers.use_cache)
     val_all = domain.val_items()
     val_items = domain.val_items(cfg.eval.val_subset) if cfg.eval.val_subset else val_all
     reporter.info(f"[bold]data-agent[/] {domain.name}: run {run_dir}")

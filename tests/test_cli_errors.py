@@ -41,10 +41,12 @@ def test_pack_with_malformed_line(science_copy, tmp_path):
     lines = p.read_text().splitlines()
     lines[2] = "{not json"
     p.write_text("\n".join(lines) + "\n")
-    # The manifest hash catches it first...
-    assert_clean_error(run("validate", str(tmp_path / "x.json"), "--domain", str(science_copy)), "val.jsonl",
-                       "sha256")
-    # ...and with the hash updated, the line itself is named.
+    # The changed file fails its manifest hash; the error names the broken line.
+    assert_clean_error(run("validate", str(tmp_path / "x.json"), "--domain", str(science_copy)),
+                       "val.jsonl:3: malformed JSON")
+    assert_clean_error(run("specialize", "--domain", str(science_copy), "--preset", "smoke"),
+                       "val.jsonl:3: malformed JSON")
+    # With the hash updated, reading the split names the line too.
     import hashlib
 
     m = json.loads((science_copy / "pack.json").read_text())

@@ -1,4 +1,6 @@
-"""The data engineer: plan schema, heuristic planner and reflection."""
+"""The data engineer: plan schema, heuristic planner and reflection, LLM engineer."""
+
+from typing import Any
 
 from .heuristic import EngineerContext, Feedback, HeuristicEngineer, TopicInfo
 from .plan import PLAN_SCHEMA, Allocation, Plan, PlanError, validate_plan
@@ -7,10 +9,15 @@ __all__ = ["EngineerContext", "Feedback", "HeuristicEngineer", "TopicInfo", "PLA
            "PlanError", "validate_plan", "make_engineer"]
 
 
-def make_engineer(spec: str):
-    """Engineer from a CLI spec. Only the offline heuristic engineer exists so far."""
+def make_engineer(spec: str | None, **kw: Any):
+    """Engineer from a CLI spec: ``heuristic`` (offline) -> :class:`HeuristicEngineer`;
+    a model spec (``openai:<model>``, ``anthropic:<model>``,
+    ``openai-compatible:<base_url>@<model>``, ``vllm:<model>``, ``hf:<model>``)
+    -> :class:`~data_agent.engineer.llm.LLMEngineer` with ``kw`` (``run_dir``,
+    ``cache_dir``, ``max_reasks``, ...). Validates the spec and the API key
+    without any network call; a bad spec raises :class:`DataAgentError`."""
     if spec in ("heuristic", "", None):
         return HeuristicEngineer()
-    from ..errors import DataAgentError
+    from .llm import LLMEngineer
 
-    raise DataAgentError(f"engineer {spec!r} is not supported yet: use 'heuristic'")
+    return LLMEngineer(str(spec), **kw)
