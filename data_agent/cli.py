@@ -60,7 +60,7 @@ def specialize(
     config: Optional[Path] = typer.Option(None, help="TOML file with option overrides."),
     student: Optional[str] = typer.Option(None, help="Student: smollm2-135m, tiny-llama, a model dir or hub name."),
     teacher: Optional[str] = typer.Option(None, help="Teacher spec (default: symbolic)."),
-    engineer: Optional[str] = typer.Option(None, help="Engineer spec (default: heuristic)."),
+    engineer: Optional[str] = typer.Option(None, help="Engineer: heuristic (default) or a model spec like --teacher."),
     n_records: Optional[int] = typer.Option(None, "--n-records", "-n", help="Records per submission."),
     iterations: Optional[int] = typer.Option(None, help="Number of iterations."),
     max_generation_factor: Optional[float] = typer.Option(None, help="Teacher requests allowed per record."),

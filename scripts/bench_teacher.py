@@ -5,7 +5,10 @@ Prints three numbers, all measured here, on 127.0.0.1 only:
 
 1. throughput of our ``TeacherRunner`` + ``OpenAIChatTeacher`` against
    ``bespokelabs-curator`` (``curator.LLM(backend="openai")``) on the same
-   emulator, ``--n`` requests at a fixed ``--latency``, same concurrency;
+   emulator, ``--n`` requests at a fixed ``--latency``, same concurrency
+   (ours also with every response committed to a SQLite cache; the clients'
+   runs alternate, best of ``--repeat`` each; client and emulator CPU time per
+   request are printed so that a saturated server would show);
 2. the share of a 600 requests/min cap our rate limiter actually uses;
 3. the speed-up of a fully cached rerun (SQLite response cache).
 
@@ -83,6 +86,15 @@ class EmulatorProcess:
         with urllib.request.urlopen(f"{root}/_emulator/stats", timeout=10) as r:
             return json.loads(r.read())
 
+    def cpu_seconds(self) -> float:
+        """CPU time the emulator process has used so far (0 where /proc is missing)."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return 0.0
+
     def chat_calls(self) -> int:
         return int(self.stats()["calls"].get("openai.chat", 0))
 
@@ -156,12 +168,12 @@ CURATOR_SCRIPT = textwrap.dedent("""
                                       "max_concurrent_requests": concurrency, "max_retries": 3,
                                       "require_all_responses": False})
     prompts = ["[" + tag + "] " + %(prompt)r.format(i=i) for i in range(n)]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     res = llm(prompts)
-    run_s = time.perf_counter() - t0
+    run_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
     rows = res.dataset if hasattr(res, "dataset") else res
     ok = sum(1 for r in rows["response"] if r)
-    print("CURATOR_RESULT " + json.dumps({"seconds": run_s, "ok": ok, "import_seconds": import_s}), flush=True)
+    print("CURATOR_RESULT " + json.dumps({"seconds": run_s, "cpu_seconds": cpu_s, "ok": ok, "import_seconds": import_s}), flush=True)
 """) % {"model": MODEL, "temperature": TEMPERATURE, "max_tokens": MAX_TOKENS, "key": DEFAULT_API_KEY,
         "prompt": PROMPT}
 
@@ -228,45 +240,77 @@ def main(argv: list[str] | None = None) -> int:
         print(f"emulator: {emu.base_url} (own process), latency {args.latency * 1000:.0f} ms, "
               f"{args.n} requests, concurrency {args.concurrency}", flush=True)
         cfg = RunnerConfig(max_concurrency=args.concurrency, use_cache=False)
+        cached_cfg = RunnerConfig(max_concurrency=args.concurrency, use_cache=True)
+        transport = OpenAIChatTeacher(MODEL, base_url=emu.base_url, api_key=DEFAULT_API_KEY).transport
+        print(f"  ours:    TeacherRunner + OpenAIChatTeacher (AsyncOpenAI, {transport} transport), "
+              f"max_concurrency={args.concurrency}, no rate limit, max_retries={cfg.max_retries}, "
+              f"timeout={cfg.timeout:g} s, every reply JSON-parsed and checked; 'ours' without a cache, "
+              f"'ours+cache' also commits every response to a fresh SQLite cache", flush=True)
+        if not args.skip_curator:
+            print(f"  curator: curator.LLM(backend='openai'), max_concurrent_requests={args.concurrency}, "
+                  f"max_requests_per_minute=1e6, max_tokens_per_minute=1e9 (limits far above the load), "
+                  f"max_retries=3, curator cache off", flush=True)
+        ideal = args.n / args.concurrency * args.latency
+        print(f"  (latency-bound ideal at this concurrency: {ideal:.2f} s, {args.n / ideal:.0f} req/s; "
+              f"runs of the clients alternate, best of {args.repeat} kept)", flush=True)
 
-        # 1. throughput: ours
-        ours = []
-        for k in range(args.repeat):
-            before = emu.chat_calls()
-            secs, out, _ = run_ours(emu.base_url, make_requests(args.n, f"ours{k}"), cfg)
+        def one_ours(k: int, cached: bool) -> float:
+            label = "ours+cache" if cached else "ours"
+            before, emu_cpu0, cpu0 = emu.chat_calls(), emu.cpu_seconds(), time.process_time()
+            with tempfile.TemporaryDirectory(prefix="bench-tp-") as tmp:
+                cache = ResponseCache(Path(tmp) / "teacher.sqlite") if cached else None
+                secs, out, _ = run_ours(emu.base_url, make_requests(args.n, f"{label}{k}"),
+                                        cached_cfg if cached else cfg, cache=cache)
+                cpu = time.process_time() - cpu0
+                if cache is not None:
+                    stored = len(cache)
+                    cache.close()
+                    assert stored == args.n, (stored, args.n)
             ok = sum(r.ok for r in out)
             assert ok == args.n and emu.chat_calls() - before == args.n, (ok, emu.chat_calls() - before)
-            ours.append(secs)
-            print(f"  ours    run {k + 1}: {secs:6.2f} s  {args.n / secs:7.1f} req/s  ({ok}/{args.n} ok)", flush=True)
-        best_ours = min(ours)
-        results["ours_seconds"] = round(best_ours, 3)
-        results["ours_rps"] = round(args.n / best_ours, 1)
-        ideal = args.n / args.concurrency * args.latency
-        print(f"  (latency-bound ideal at this concurrency: {ideal:.2f} s, {args.n / ideal:.0f} req/s)")
+            print(f"  {label:<10} run {k + 1}: {secs:6.2f} s  {args.n / secs:7.1f} req/s  ({ok}/{args.n} ok; "
+                  f"client CPU {cpu / args.n * 1e6:4.0f} us/request, emulator CPU "
+                  f"{(emu.cpu_seconds() - emu_cpu0) / args.n * 1e6:4.0f} us/request)", flush=True)
+            return secs
 
-        # 1. throughput: curator
+        python: Path | None = None
         curator_note = "skipped (--skip-curator)"
         if not args.skip_curator:
             python, why = ensure_curator(args.curator_venv)
-            if python is None:
-                curator_note = f"NOT RUN: {why}"
-            else:
-                cur = []
+            curator_note = f"NOT RUN: {why}" if python is None else f"bespokelabs-curator in {args.curator_venv} ({why})"
+        ours: list[float] = []
+        ours_cached: list[float] = []
+        cur: list[float] = []
+        for k in range(args.repeat):
+            # 1. throughput: ours, ours with the cache, curator, in turn (a load
+            # that comes and goes on the machine hits every client alike)
+            ours.append(one_ours(k, cached=False))
+            ours_cached.append(one_ours(k, cached=True))
+            if python is not None:
                 try:
-                    for k in range(args.repeat):
-                        before = emu.chat_calls()
-                        r = run_curator(python, emu.base_url, args.n, args.concurrency, f"curator{k}")
-                        calls = emu.chat_calls() - before
-                        cur.append(r["seconds"])
-                        print(f"  curator run {k + 1}: {r['seconds']:6.2f} s  {args.n / r['seconds']:7.1f} req/s  "
-                              f"({r['ok']}/{args.n} ok, {calls} chat calls at the emulator; "
-                              f"import {r['import_seconds']:.1f} s not counted)", flush=True)
-                    curator_note = f"bespokelabs-curator in {args.curator_venv} ({why})"
-                    results["curator_seconds"] = round(min(cur), 3)
-                    results["curator_rps"] = round(args.n / min(cur), 1)
-                    results["throughput_ratio_ours_over_curator"] = round(min(cur) / best_ours, 2)
+                    before, emu_cpu0 = emu.chat_calls(), emu.cpu_seconds()
+                    r = run_curator(python, emu.base_url, args.n, args.concurrency, f"curator{k}")
+                    calls = emu.chat_calls() - before
+                    cur.append(r["seconds"])
+                    print(f"  {'curator':<10} run {k + 1}: {r['seconds']:6.2f} s  {args.n / r['seconds']:7.1f} req/s  "
+                          f"({r['ok']}/{args.n} ok; client CPU {r['cpu_seconds'] / args.n * 1e6:4.0f} us/request, "
+                          f"emulator CPU {(emu.cpu_seconds() - emu_cpu0) / args.n * 1e6:4.0f} us/request; "
+                          f"{calls} chat calls at the emulator; import {r['import_seconds']:.1f} s not counted)",
+                          flush=True)
                 except (RuntimeError, subprocess.TimeoutExpired) as e:
                     curator_note = f"NOT RUN: curator failed offline: {e}"
+                    python, cur = None, []
+        best_ours, best_cached = min(ours), min(ours_cached)
+        results["ours_seconds"] = round(best_ours, 3)
+        results["ours_rps"] = round(args.n / best_ours, 1)
+        results["ours_cache_seconds"] = round(best_cached, 3)
+        results["ours_cache_rps"] = round(args.n / best_cached, 1)
+        results["transport"] = transport
+        if cur:
+            results["curator_seconds"] = round(min(cur), 3)
+            results["curator_rps"] = round(args.n / min(cur), 1)
+            results["throughput_ratio_ours_over_curator"] = round(min(cur) / best_ours, 2)
+            results["throughput_ratio_ours_cache_over_curator"] = round(min(cur) / best_cached, 2)
         results["curator"] = curator_note
 
         # 2. share of a 600 requests/min cap
@@ -303,10 +347,12 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     print(f"throughput, {args.n} requests at {args.latency * 1000:.0f} ms latency, concurrency {args.concurrency}:")
-    print(f"  ours    {results['ours_seconds']:.2f} s = {results['ours_rps']:.0f} req/s")
+    print(f"  ours       {results['ours_seconds']:.2f} s = {results['ours_rps']:.0f} req/s")
+    print(f"  ours+cache {results['ours_cache_seconds']:.2f} s = {results['ours_cache_rps']:.0f} req/s")
     if "curator_seconds" in results:
-        print(f"  curator {results['curator_seconds']:.2f} s = {results['curator_rps']:.0f} req/s")
-        print(f"  ratio ours/curator (throughput): {results['throughput_ratio_ours_over_curator']:.2f}x")
+        print(f"  curator    {results['curator_seconds']:.2f} s = {results['curator_rps']:.0f} req/s")
+        print(f"  ratio ours/curator (throughput): {results['throughput_ratio_ours_over_curator']:.2f}x "
+              f"({results['throughput_ratio_ours_cache_over_curator']:.2f}x with every response cached)")
     else:
         print(f"  curator: {results['curator']}")
     print(f"rate limit: {args.rpm_n} requests under a 600 requests/min cap (sliding {args.rpm_window:g} s window, "

@@ -431,3 +431,74 @@ def test_standalone_process(tmp_path: Path) -> None:
         proc.terminate()
         proc.communicate(timeout=10)
         errlog.close()
+
+
+# --------------------------------------------------------------------------- openai transports
+
+
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
+def test_openai_transports_map_errors_alike(emu: ProviderEmulator, transport: str) -> None:
+    if transport == "aiohttp":
+        pytest.importorskip("aiohttp")
+    t = online("openai", emu, transport=transport)
+    assert t.transport == transport
+    r = asyncio.run(_one_and_close(t, make_request(1)))
+    assert r.ok and r.parsed is not None and r.cost == pytest.approx(compute_cost(r.usage, PRICES))
+    emu.inject("429")
+    e = asyncio.run(one_error(online("openai", emu, transport=transport), make_request(1)))
+    assert isinstance(e, RetryableError) and e.status == 429 and e.retry_after == pytest.approx(0.25)
+    e = asyncio.run(one_error(online("openai", emu, transport=transport, api_key=WRONG_KEY), make_request(1)))
+    assert isinstance(e, FatalError) and e.status == 401
+    emu.inject("timeout")
+    e = asyncio.run(one_error(online("openai", emu, transport=transport, timeout=0.3), make_request(1)))
+    assert isinstance(e, RetryableError) and "timed out" in str(e)
+
+
+async def _one_and_close(t: Any, request: TeacherRequest) -> Any:
+    try:
+        return await t.generate_one(request)
+    finally:
+        await t.aclose()
+
+
+def test_openai_auto_transport_and_reuse_across_event_loops(emu: ProviderEmulator) -> None:
+    t = online("openai", emu)
+    try:
+        import aiohttp  # noqa: F401
+    except ImportError:
+        assert t.transport == "httpx"
+    else:
+        assert t.transport == "aiohttp"
+    # a second asyncio.run gets a client of its own instead of the dead loop's connections
+    assert asyncio.run(t.generate_one(make_request(1))).ok
+    assert asyncio.run(_one_and_close(t, make_request(2))).ok
+    assert emu.calls["openai.chat"] == 2
+    with pytest.raises(ValueError):
+        online("openai", emu, transport="carrier-pigeon")
+
+
+def test_openai_non_json_body_is_retryable(emu: ProviderEmulator) -> None:
+    try:
+        import httpx2 as hx
+    except ImportError:  # older SDKs use httpx
+        hx = httpx
+    client = hx.AsyncClient(transport=hx.MockTransport(
+        lambda request: hx.Response(200, content=b"<html>proxy says hi</html>",
+                                    headers={"content-type": "text/html"})))
+    t = online("openai", emu, http_client=client)
+    assert t.transport == "custom"
+    e = asyncio.run(one_error(t, make_request(1)))
+    assert isinstance(e, RetryableError) and "not JSON" in str(e)
+
+
+def test_emulator_replies_without_nagle_delay(emu: ProviderEmulator) -> None:
+    # The reply is written as headers then body; with Nagle's algorithm on, the
+    # body waited for the client's delayed ACK (~40 ms a call on Linux).
+    body = {"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+    with httpx.Client(headers={"Authorization": f"Bearer {KEY}"}, timeout=10) as client:
+        client.post(emu.base_url_openai + "/chat/completions", json=body).raise_for_status()
+        t0 = time.perf_counter()
+        for _ in range(20):
+            client.post(emu.base_url_openai + "/chat/completions", json=body).raise_for_status()
+        elapsed = time.perf_counter() - t0
+    assert elapsed < 0.6, f"20 keep-alive calls took {elapsed:.2f} s"

@@ -630,3 +630,59 @@ def test_run_sync_inside_running_loop():
         return runner(FakeTeacher()).run_sync([req(0)])
 
     assert asyncio.run(main())[0].text == "a0"
+
+
+def test_cache_put_many_and_stored_document(tmp_path):
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    items = [(f"k{i}", TeacherResponse(text=f"t{i}", parsed={"i": [i]}, usage=Usage(i, 1), metadata={"m": i}))
+             for i in range(5)] + [("bad", TeacherResponse(text="", error="boom"))]
+    assert cache.put_many(items, backend="b", model="m") == 5
+    assert "bad" not in cache and len(cache) == 5
+    other = ResponseCache(tmp_path / "c.sqlite")  # committed: visible to another connection
+    got = other.get("k3")
+    assert got.cached and got.parsed == {"i": [3]} and got.usage == Usage(3, 1) and got.metadata == {"m": 3}
+    expected = dict(items[3][1].to_dict(), cached=False)
+    stored = other._conn.execute("SELECT response FROM responses WHERE key = 'k3'").fetchone()[0]
+    assert json.loads(stored) == expected
+    assert cache.put_many([]) == 0
+
+
+def test_cache_writes_are_grouped_and_committed_before_run_returns(tmp_path):
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    batches: list[int] = []
+    put_many = cache.put_many
+
+    def spy(items, **kw):
+        items = list(items)
+        batches.append(len(items))
+        return put_many(items, **kw)
+
+    cache.put_many = spy  # type: ignore[method-assign]
+    reqs = [req(i) for i in range(40)]
+    out = runner(FakeTeacher(), fast(max_concurrency=8), cache=cache).run_sync(reqs)
+    assert all(o.ok for o in out) and sum(batches) == 40 and max(batches) > 1
+    other = ResponseCache(tmp_path / "c.sqlite")
+    assert len(other) == 40 and all(r.cache_key("fake", "m1") in other for r in reqs)
+
+
+def test_cache_write_failure_is_raised(tmp_path):
+    import sqlite3
+
+    cache = ResponseCache(tmp_path / "c.sqlite")
+
+    def broken(items, **kw):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    cache.put_many = broken  # type: ignore[method-assign]
+    with pytest.raises(sqlite3.OperationalError):
+        runner(FakeTeacher(), cache=cache).run_sync([req(i) for i in range(3)])
+
+
+def test_responses_are_independent_copies():
+    shared = TeacherResponse(text="same", parsed={"a": [1]}, usage=Usage(1, 1))
+    teacher = FakeTeacher(lambda r, a, n: shared)
+    out = runner(teacher).run_sync([req(0, tag="x"), req(1, tag="y")])
+    assert out[0] is not out[1] and out[0].metadata["tag"] == "x" and out[1].metadata["tag"] == "y"
+    out[0].parsed["a"].append(2)
+    out[0].usage.prompt_tokens = 99
+    assert out[1].parsed == {"a": [1]} and out[1].usage == Usage(1, 1) and shared.parsed == {"a": [1]}

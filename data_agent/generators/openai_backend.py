@@ -259,6 +259,42 @@ def _map_openai_exc(e: BaseException, secret: str | None, timeout: float | None)
     return FatalError(f"openai: unexpected {type(e).__name__}: {redact(str(e), secret)}")
 
 
+_AIOHTTP_CLIENT: Any = None
+
+
+def _aiohttp_http_client_class() -> Any:
+    """``openai.DefaultAioHttpClient`` when the ``openai[aiohttp]`` extra is
+    installed (an httpx-compatible client over aiohttp), else ``None``."""
+    global _AIOHTTP_CLIENT
+    if _AIOHTTP_CLIENT is None:
+        cls: Any = False
+        try:
+            import aiohttp  # noqa: F401
+            import openai
+
+            candidate = getattr(openai, "DefaultAioHttpClient", None)
+            # Without the extra the SDK exports a stub that raises on construction.
+            if candidate is not None and "Missing" not in candidate.__name__:
+                cls = candidate
+        except ImportError:
+            pass
+        _AIOHTTP_CLIENT = cls
+    return _AIOHTTP_CLIENT or None
+
+
+def _chat_post_options() -> dict[str, Any]:
+    """Request options of ``chat.completions.create`` for ``client.post``: the
+    SDKs that know auth schemes per endpoint get bearer auth only (as
+    ``create`` does), so no other credential rides along."""
+    try:
+        from openai._models import FinalRequestOptions
+
+        fields = getattr(FinalRequestOptions, "model_fields", None) or getattr(FinalRequestOptions, "__fields__", {})
+    except ImportError:
+        fields = {}
+    return {"security": {"bearer_auth": True}} if "security" in fields else {}
+
+
 class OpenAIChatTeacher(OnlineTeacher):
     """Chat completions through ``openai.AsyncOpenAI`` (``max_retries=0``).
 
@@ -268,6 +304,15 @@ class OpenAIChatTeacher(OnlineTeacher):
     ``json_schema.strict`` (OpenAI's strict mode rejects some keywords such as
     ``minLength``; the reply is validated with ``jsonschema`` either way).
     Truncated plain-text replies are retryable unless ``accept_truncated_text``.
+
+    HTTP: ``transport="auto"`` (default; or ``$DATA_AGENT_OPENAI_TRANSPORT``)
+    uses the SDK's aiohttp transport (``openai.DefaultAioHttpClient``, the
+    ``openai[aiohttp]`` extra) when it is installed, else the SDK's default
+    httpx client; ``"aiohttp"`` / ``"httpx"`` force one. An ``http_client``
+    (an ``httpx``/``httpx2`` ``AsyncClient``) is passed to the SDK as is.
+    Under concurrency the aiohttp transport takes about 40% less CPU per call
+    than the httpx connection pool, whose request assignment scans every pooled
+    connection (measured with ``scripts/bench_teacher.py``).
     """
 
     backend = "openai"
@@ -277,9 +322,8 @@ class OpenAIChatTeacher(OnlineTeacher):
                  max_tokens_param: str | None = None, strict_schema: bool = False,
                  schema_name: str = "response", accept_truncated_text: bool = False,
                  extra_body: Mapping[str, Any] | None = None, organization: str | None = None,
-                 default_headers: Mapping[str, str] | None = None):
-        import openai
-
+                 default_headers: Mapping[str, str] | None = None, http_client: Any = None,
+                 transport: str | None = None):
         self.model = model
         self.base_url = base_url
         self.timeout = timeout
@@ -290,11 +334,48 @@ class OpenAIChatTeacher(OnlineTeacher):
         self.accept_truncated_text = accept_truncated_text
         self.extra_body = dict(extra_body) if extra_body else None
         self._secret = _resolve_key(api_key, "OPENAI_API_KEY", base_url, "openai")
-        self.client = openai.AsyncOpenAI(api_key=self._secret, base_url=base_url, timeout=timeout, max_retries=0,
-                                         organization=organization, default_headers=default_headers)
+        self._client_kwargs: dict[str, Any] = dict(api_key=self._secret, base_url=base_url, timeout=timeout,
+                                                   max_retries=0, organization=organization,
+                                                   default_headers=default_headers)
+        self._user_http_client = http_client
+        transport = transport or os.environ.get("DATA_AGENT_OPENAI_TRANSPORT") or "auto"
+        if transport not in ("auto", "aiohttp", "httpx"):
+            raise ValueError(f"transport must be 'auto', 'aiohttp' or 'httpx', not {transport!r}")
+        if http_client is not None:
+            self.transport = "custom"
+        elif transport == "httpx" or (transport == "auto" and _aiohttp_http_client_class() is None):
+            self.transport = "httpx"
+        else:
+            if _aiohttp_http_client_class() is None:
+                raise FatalError("openai: transport='aiohttp' needs the openai[aiohttp] extra (pip install aiohttp)")
+            self.transport = "aiohttp"
+        self._post_options = _chat_post_options()
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self.client = self._new_client()
 
     def __repr__(self) -> str:
         return f"OpenAIChatTeacher(model={self.model!r}, base_url={self.base_url!r})"
+
+    def _new_client(self) -> Any:
+        import openai
+
+        http_client = self._user_http_client
+        if http_client is None and self.transport == "aiohttp":
+            http_client = _aiohttp_http_client_class()(timeout=self.timeout)  # type: ignore[misc]
+        return openai.AsyncOpenAI(http_client=http_client, **self._client_kwargs)
+
+    def _bind_loop(self) -> None:
+        """The SDK's connection pool belongs to the event loop that first used
+        it; a teacher reused under another loop (a second ``asyncio.run``) gets
+        a fresh client of its own instead of dead connections."""
+        loop = asyncio.get_running_loop()
+        if loop is self._client_loop:
+            return
+        if self._client_loop is not None and self._user_http_client is None:
+            # The old client's sockets belong to a loop that is closed (or busy
+            # elsewhere): it cannot be closed from here; it is dropped.
+            self.client = self._new_client()
+        self._client_loop = loop
 
     def build_body(self, request: TeacherRequest) -> dict[str, Any]:
         return build_chat_body(request, self.model, max_tokens_param=self.max_tokens_param,
@@ -302,12 +383,25 @@ class OpenAIChatTeacher(OnlineTeacher):
                                extra_body=self.extra_body)
 
     async def generate_one(self, request: TeacherRequest) -> TeacherResponse:
+        # The body is built (and typed) by build_chat_body and posted through the
+        # SDK's public ``post`` (same auth, headers, error mapping as
+        # ``chat.completions.create``), skipping only its per-call TypedDict
+        # transform and pydantic model construction: the JSON reply is parsed
+        # with json.loads and checked field by field in chat_response_from_body.
         body = self.build_body(request)
+        if asyncio.get_running_loop() is not self._client_loop:
+            self._bind_loop()
         try:
-            completion = await self.client.chat.completions.create(**body)
+            raw = await self.client.post("/chat/completions", body=body, cast_to=bytes, options=self._post_options)
         except Exception as e:  # noqa: BLE001 - mapped to the runner's two error kinds
             raise _map_openai_exc(e, self._secret, self.timeout) from None
-        return chat_response_from_body(completion.to_dict(), request, model=self.model, prices=self.prices,
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise retryable(f"openai: the reply body is not JSON: {redact(repr(raw[:120]), self._secret)}") from None
+        if not isinstance(data, dict):
+            raise retryable(f"openai: the reply body is not a JSON object: {redact(repr(raw[:120]), self._secret)}")
+        return chat_response_from_body(data, request, model=self.model, prices=self.prices,
                                        accept_truncated_text=self.accept_truncated_text)
 
     async def aclose(self) -> None:

@@ -3,7 +3,9 @@
 :class:`TeacherRunner` answers a list of :class:`TeacherRequest` (in order) with
 any teacher and adds, in one place:
 
-* a response cache (hits make no call; answers are stored as they arrive);
+* a response cache (hits make no call; the answers that arrive in one turn of
+  the event loop are committed together, and all of them before ``run``
+  returns or raises);
 * for online teachers (``generate_one``): bounded concurrency, requests/min and
   tokens/min limits, retries with exponential backoff and jitter that honour
   ``Retry-After`` (and pause *every* request while the server asks to), a
@@ -41,7 +43,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from ..logging_utils import redact
 from .base import FatalError, RetryableError, TeacherError, TeacherRequest, TeacherResponse, Usage
@@ -368,6 +370,9 @@ class _RunState:
         self.inflight_tokens = 0.0
         self.inflight_dollars = 0.0
         self.progress_task: Any = None
+        self.to_store: list[tuple[str, TeacherResponse]] = []
+        self.store_scheduled = False
+        self.store_error: BaseException | None = None
 
     def stop(self, exc: BaseException) -> None:
         if self.stop_exc is None:
@@ -460,20 +465,28 @@ class TeacherRunner:
 
         groups: dict[str, list[int]] = {}
         for i, req in enumerate(requests):
+            if not cfg.use_cache:  # no lookup, no merging: the key would be unused
+                groups[f"#{i}"] = [i]
+                continue
             key = req.cache_key(self.backend, self.model)
-            hit = self.cache.get(key) if (cfg.use_cache and self.cache is not None) else None
+            hit = self.cache.get(key) if self.cache is not None else None
             if hit is not None:
                 self.meter.record_cache_hit()
                 results[i] = self._deliver(hit, req, cached=True)
                 self._advance(st, 1)
                 continue
-            groups.setdefault(key if cfg.use_cache else f"{key}#{i}", []).append(i)
+            groups.setdefault(key, []).append(i)
 
         if groups:
-            if self.online:
-                await self._run_online(requests, groups, results, st)
-            else:
-                await self._run_batch(requests, groups, results, st)
+            try:
+                if self.online:
+                    await self._run_online(requests, groups, results, st)
+                else:
+                    await self._run_batch(requests, groups, results, st)
+            finally:
+                self._flush_store(st)  # every answer is committed before anyone sees it
+            if st.store_error is not None:
+                raise st.store_error
 
         if st.stop_exc is not None:
             exc = st.stop_exc
@@ -501,7 +514,13 @@ class TeacherRunner:
     # ------------------------------------------------------------------- helpers
 
     def _deliver(self, response: TeacherResponse, request: TeacherRequest, *, cached: bool) -> TeacherResponse:
-        r = copy.deepcopy(response)
+        # Each caller gets its own object (identical requests share one answer;
+        # a teacher may hand out the same object twice). Only the mutable fields
+        # are copied: text, reasons and numbers are immutable.
+        r = copy.copy(response)
+        r.usage = copy.copy(response.usage)
+        if r.parsed is not None:
+            r.parsed = copy.deepcopy(r.parsed)
         r.cached = cached
         r.metadata = {**request.metadata, **r.metadata}
         if not r.model:
@@ -518,9 +537,30 @@ class TeacherRunner:
         self.meter.record_error()
         return r
 
-    def _store(self, key: str, response: TeacherResponse) -> None:
-        if self.cache is not None and self.config.use_cache:
-            self.cache.put(key, response, backend=self.backend, model=self.model)
+    def _store(self, st: _RunState, key: str, response: TeacherResponse) -> None:
+        """Queue a response for the cache. The answers that arrive in one turn of
+        the event loop are committed together (one transaction) in a callback
+        at the start of the next turn, and whatever is left is committed before
+        ``run`` returns or raises: a response is on disk before any caller sees
+        it, at the cost of one commit per turn instead of one per response."""
+        if self.cache is None or not self.config.use_cache:
+            return
+        st.to_store.append((key, response))
+        if not st.store_scheduled:
+            st.store_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_store, st)
+
+    def _flush_store(self, st: _RunState) -> None:
+        st.store_scheduled = False
+        items, st.to_store = st.to_store, []
+        if not items or self.cache is None:
+            return
+        try:
+            self.cache.put_many(items, backend=self.backend, model=self.model)
+        except Exception as e:  # raised by run() once every call has finished
+            logger.error("could not store %d responses in the cache: %s", len(items), e)
+            if st.store_error is None:
+                st.store_error = e
 
     def _estimate(self, request: TeacherRequest) -> tuple[float, float]:
         """(prompt, completion) token estimate before a call."""
@@ -625,7 +665,7 @@ class TeacherRunner:
                 return self._error_response(request, _describe(e), base=None)
             problem = self._check(request, response)
             if problem is None:
-                self._store(key, response)
+                self._store(st, key, response)
                 return response
             last = response
             logger.debug("invalid structured reply from %s (%s); re-asking", self.model_spec, problem)
@@ -634,30 +674,26 @@ class TeacherRunner:
             request, f"InvalidOutput: {problem} (after {self.config.max_reasks} re-asks)", base=last)
 
     async def _call_with_retries(self, request: TeacherRequest, st: _RunState) -> TeacherResponse:
+        """``_attempt`` retried on ``RetryableError``: at most ``max_retries + 1``
+        attempts, ``backoff_delay`` between them (never shorter than the
+        server's ``retry_after``; a ``retry_after`` above ``max_retry_after`` is
+        not waited for). Other exceptions propagate at once. (A plain loop: the
+        same policy as a tenacity ``AsyncRetrying``, without building one per
+        request on the hot path.)"""
         cfg = self.config
-
-        def should_retry(exc: BaseException) -> bool:
-            return isinstance(exc, RetryableError) and (exc.retry_after is None or exc.retry_after <= cfg.max_retry_after)
-
-        def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            return backoff_delay(cfg, state.attempt_number, getattr(exc, "retry_after", None))
-
-        def before_sleep(state: RetryCallState) -> None:
-            self.meter.record_retry()
-            exc = state.outcome.exception() if state.outcome else None
-            logger.debug("retrying %s in %.2fs after %s", self.model_spec,
-                         state.next_action.sleep if state.next_action else 0.0, _describe(exc) if exc else "?")
-
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(cfg.max_retries + 1),
-            wait=wait,
-            retry=retry_if_exception(should_retry),
-            sleep=st.sleep,
-            before_sleep=before_sleep,
-            reraise=True,
-        )
-        return await retrying(self._attempt, request, st)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._attempt(request, st)
+            except RetryableError as exc:
+                if attempt > cfg.max_retries or (exc.retry_after is not None
+                                                 and exc.retry_after > cfg.max_retry_after):
+                    raise
+                delay = backoff_delay(cfg, attempt, exc.retry_after)
+                self.meter.record_retry()
+                logger.debug("retrying %s in %.2fs after %s", self.model_spec, delay, _describe(exc))
+            await st.sleep(delay)
 
     async def _attempt(self, request: TeacherRequest, st: _RunState) -> TeacherResponse:
         """One call: wait for the shared pause and a rate slot, check the budget,
@@ -671,7 +707,10 @@ class TeacherRunner:
                     await st.sleep(pause)
                     st.raise_if_stopped()
                 slot = self.limiter.reserve(est_tokens)
-                await st.sleep(self.limiter.delay(slot))
+                wait = self.limiter.delay(slot)
+                if wait <= 0:  # nothing awaited since the checks above: start now
+                    break
+                await st.sleep(wait)
                 st.raise_if_stopped()
                 if self.limiter.pause_remaining() > 0:  # a Retry-After arrived meanwhile
                     self.limiter.cancel(slot)
@@ -721,7 +760,10 @@ class TeacherRunner:
         ``FatalError`` for this request only."""
         timeout = self.config.timeout
         try:
-            return await asyncio.wait_for(self.teacher.generate_one(request), timeout)
+            if timeout is None:
+                return await self.teacher.generate_one(request)
+            async with asyncio.timeout(timeout):  # in this task: no extra task per call, unlike wait_for
+                return await self.teacher.generate_one(request)
         except (RetryableError, FatalError):
             raise
         except TimeoutError as e:
@@ -780,7 +822,7 @@ class TeacherRunner:
                 self.meter.record_call(response.usage, response.cost)
                 problem = self._check(item.request, response)
                 if problem is None:
-                    self._store(item.key, response)
+                    self._store(st, item.key, response)
                     finish(item, response)
                 else:
                     item.last, item.problem = response, problem
