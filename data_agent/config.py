@@ -93,7 +93,7 @@ class RunConfig:
     """Teacher spec; ``symbolic`` = sympy-computed problems with exact answers (offline)."""
     engineer: str = "heuristic"
     """Engineer spec; ``heuristic`` = the offline planner/reflector."""
-    n_records: int = 48
+    n_records: int = 64
     """Records in each iteration's submission (exactly this many valid records)."""
     iterations: int = 2
     """Plan -> generate -> validate -> train -> evaluate cycles."""
@@ -126,7 +126,7 @@ def _cpu() -> RunConfig:
     # run affords only a few dozen optimiser steps.
     return RunConfig(
         preset="cpu",
-        n_records=48,
+        n_records=64,
         iterations=2,
         train=TrainConfig(method="lora", lora_r=16, lora_alpha=32, lora_dropout=0.0, learning_rate=4e-4,
                           num_train_epochs=2, per_device_train_batch_size=4, max_length=640,

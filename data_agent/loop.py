@@ -222,6 +222,8 @@ def _run(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter) -> P
                         "generation": gen_info})
 
     # ---- the test split: read once, here, for the base student and the chosen iteration
+    if not state.done("final/test"):
+        _select_best(state, cfg, run_dir)  # idempotent; covers a kill between an evaluation and the selection
     best = state.data["best_iteration"]
     if not state.done("final/test"):
         best_model = run_dir / f"iter-{best:02d}" / "model"

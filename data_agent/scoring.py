@@ -15,6 +15,7 @@ as the fallback parser for other LaTeX.
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import re
@@ -108,6 +109,11 @@ def parse_number(text: str | None) -> float | None:
 
 
 def _math_verify_number(s: str) -> float | None:
+    # Boxed answers are short; a long one is not a number, and bounding the input
+    # bounds the parse (math-verify's own timeout uses signals, main thread only).
+    if len(s) > 200:
+        return None
+    logging.getLogger("math_verify").setLevel(logging.ERROR)
     try:
         from math_verify import LatexExtractionConfig, parse
 

@@ -42,7 +42,7 @@ class SymbolicSession:
         return out
 
     def note(self) -> str:
-        return f"{self.requests} requests"
+        return f"{self.requests} requests so far"
 
     def usage(self) -> dict[str, Any]:
         return {"requests": self.requests, "tokens": 0, "dollars": 0.0}
