@@ -5,8 +5,16 @@ decoded in batches of ``batch_size`` with left padding (greedy when
 ``temperature == 0``, sampled otherwise, seeded per batch). The chat template
 of the tokenizer renders the messages when it has one.
 
-The reply text is returned as generated. A small model such as the embedded
-SmolLM2-135M will often write garbled JSON: the runner's schema check and
+Structured output: when a request carries a JSON schema and `xgrammar` is
+installed (``pip install 'data-agent[hf-structured]'``), decoding is
+constrained to the schema (:mod:`data_agent.generators.hf_structured`; a
+problem request gets the tighter :func:`~data_agent.generators.hf_structured.hf_problem_schema`),
+so every reply that ends within the token budget is a schema-valid document.
+This is on by default (``structured=None``: used when installed; ``True``
+requires it; ``False`` turns it off). Without xgrammar a one-line notice is
+printed and the reply text is returned as generated: a small model such as
+the embedded SmolLM2-135M then almost never writes valid JSON, and the
+runner's schema check and
 :func:`~data_agent.generators.generate.parse_problem_reply` turn that into a
 counted rejection, never a crash.
 
@@ -18,14 +26,20 @@ the network unless it is in the local HF cache).
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 import threading
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..errors import DataAgentError
 from .base import TeacherRequest, TeacherResponse, Usage
 
-__all__ = ["HFTeacher", "render_prompt"]
+__all__ = ["DEFAULT_MAX_NEW_TOKENS", "HFTeacher", "render_prompt"]
+
+DEFAULT_MAX_NEW_TOKENS = 512
+"""Default cap on generated tokens per ``hf:`` reply."""
 
 
 def render_prompt(tokenizer: Any, messages: Sequence[dict[str, str]]) -> tuple[str, bool]:
@@ -44,21 +58,43 @@ class HFTeacher:
     Args:
         model: ``smollm2-135m``, ``tiny-llama``, a model directory or a hub name.
         batch_size: sequences decoded together.
-        max_new_tokens: optional cap on every request's ``max_tokens`` (CPU time).
+        max_new_tokens: cap on every request's ``max_tokens`` (CPU time; a batch
+            decodes until its longest reply ends); default
+            :data:`DEFAULT_MAX_NEW_TOKENS`, enough for a typical problem document
+            (a degenerate reply filling the grammar's length limits with
+            one-character tokens, e.g. digit runs, is cut and rejected as
+            truncated); ``None`` for no cap.
         device: torch device (``cpu`` by default).
+        structured: constrain replies to the request's JSON schema with
+            xgrammar: ``None`` (default) when installed, ``True`` always (a
+            :class:`DataAgentError` without it), ``False`` never.
     """
 
     backend = "hf"
     is_batch = True
+    TOP_K = 50
+    """Top-k of sampled requests (transformers' default), applied after the grammar mask."""
 
-    def __init__(self, model: str, *, batch_size: int = 8, max_new_tokens: int | None = None,
-                 device: str = "cpu"):
+    def __init__(self, model: str, *, batch_size: int = 8, max_new_tokens: int | None = DEFAULT_MAX_NEW_TOKENS,
+                 device: str = "cpu", structured: bool | None = None):
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
         self.model = model
         self.batch_size = batch_size
         self.max_new_tokens = max_new_tokens
         self.device = device
+        from . import hf_structured
+
+        if structured is None:
+            structured = hf_structured.available()
+            if not structured:
+                print(f"data-agent: hf:{model}: xgrammar is not installed, so replies are not constrained to the "
+                      "JSON schema and a small model rarely writes a valid one; install it with: "
+                      f"{hf_structured.INSTALL_HINT}", file=sys.stderr)
+        elif structured and not hf_structured.available():
+            raise DataAgentError(f"hf:{model}: structured decoding needs xgrammar: {hf_structured.INSTALL_HINT}")
+        self.structured = bool(structured)
+        self._decoding: Any = None
         self._lock = threading.Lock()
         self._lm: Any = None
         self._tok: Any = None
@@ -78,6 +114,11 @@ class HFTeacher:
             lm.to(self.device)
             lm.eval()
             self._tok, self._lm = tok, lm
+            if self.structured:
+                from .hf_structured import StructuredDecoding
+
+                vocab = int(lm.get_output_embeddings().weight.shape[0])
+                self._decoding = StructuredDecoding(tok, vocab, self._eos_ids(lm, tok))
         return self._lm, self._tok
 
     def generate_sync(self, requests: Sequence[TeacherRequest]) -> list[TeacherResponse]:
@@ -89,14 +130,18 @@ class HFTeacher:
             out: list[TeacherResponse | None] = [None] * len(requests)
             groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
             prompts: list[str] = []
+            schemas: dict[str, Any] = {}
             templated = False
             for i, r in enumerate(requests):
                 text, templated = render_prompt(tok, r.messages)
                 prompts.append(text)
                 p = r.params
-                groups[(p.temperature, p.top_p, p.max_tokens, p.stop)].append(i)
+                schema = json.dumps(r.json_schema, sort_keys=True) if self._decoding and r.json_schema else ""
+                schemas.setdefault(schema, r.json_schema)
+                groups[(p.temperature, p.top_p, p.max_tokens, p.stop, schema)].append(i)
             eos_ids = self._eos_ids(lm, tok)
-            for (temperature, top_p, max_tokens, stop), idx in groups.items():
+            for (temperature, top_p, max_tokens, stop, schema), idx in groups.items():
+                grammar = self._decoding.grammar_for(schemas[schema]) if schema else None
                 idx = sorted(idx, key=lambda i: len(prompts[i]))
                 for start in range(0, len(idx), self.batch_size):
                     chunk = idx[start:start + self.batch_size]
@@ -110,6 +155,8 @@ class HFTeacher:
                         gen_kw.update(do_sample=True, temperature=float(temperature), top_p=float(top_p))
                     else:
                         gen_kw.update(do_sample=False)
+                    if grammar is not None:
+                        gen_kw.update(self._grammar_kwargs(grammar, len(chunk), gen_kw))
                     with torch.inference_mode():
                         seqs = lm.generate(**enc, **gen_kw)
                     width = enc["input_ids"].shape[1]
@@ -117,6 +164,29 @@ class HFTeacher:
                         out[i] = self._response(seqs[row, width:].tolist(), int(enc["attention_mask"][row].sum()),
                                                 new, eos_ids, tok, stop, requests[i])
             return [r for r in out if r is not None]
+
+    def _grammar_kwargs(self, grammar: Any, rows: int, gen_kw: dict[str, Any]) -> dict[str, Any]:
+        """``generate`` arguments that constrain decoding to ``grammar``.
+
+        transformers runs custom logits processors after its own sampling
+        warpers; the grammar mask must come first (top-k/top-p after a mask,
+        never a mask after top-k/top-p, which could leave no token), so the
+        warpers are disabled in ``generate`` and applied after the mask here.
+        """
+        from transformers import LogitsProcessorList, TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
+
+        procs: list[Any] = [self._decoding.processor(grammar, rows)]
+        out: dict[str, Any] = {}
+        if gen_kw.get("do_sample"):
+            temperature, top_p = float(gen_kw["temperature"]), float(gen_kw["top_p"])
+            if temperature != 1.0:
+                procs.append(TemperatureLogitsWarper(temperature))
+            procs.append(TopKLogitsWarper(top_k=self.TOP_K))
+            if top_p < 1.0:
+                procs.append(TopPLogitsWarper(top_p))
+            out.update(temperature=1.0, top_p=1.0, top_k=0)
+        out["logits_processor"] = LogitsProcessorList(procs)
+        return out
 
     @staticmethod
     def _eos_ids(lm: Any, tok: Any) -> set[int]:

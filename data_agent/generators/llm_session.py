@@ -227,7 +227,7 @@ class LLMSession:
         examples = pick_examples(self.seeds, info.sources if info else [], seed)
         messages = render_messages(self.template, domain=self.domain.name, instruction=self.domain.instruction,
                                    topic=topic, subject=subject, difficulty=difficulty, seed=seed, examples=examples,
-                                   example_chars=self.example_chars)
+                                   example_chars=self.example_chars, answer_first=self.spec.kind == "hf")
         meta = {"template": f"llm:{topic}", "topic": topic, "subject": subject, "difficulty": difficulty,
                 "attempt": attempt, "seed": seed, "iteration": iteration,
                 "examples": [str(e.get("id", "")) for e in examples]}

@@ -53,6 +53,15 @@ class PromptTemplate:
     example: str = ("Example {n} ({source}):\nProblem: {problem}\nUnit of the answer: {unit}\n"
                     "Worked solution: {solution}\nAnswer: {answer}")
     """One style example; fields ``n``, ``source``, ``problem``, ``unit``, ``solution``, ``answer``."""
+    answer_first: str = (
+        "\n\nWrite the fields in this order: \"problem\" (at most {problem_chars} characters), \"unit\", "
+        "\"answer\" (your computed result), then \"solution\" (at most {solution_chars} characters): short steps "
+        "that compute that result, ending with the sentence: The answer is therefore \\boxed{{X.XXX}}.  where X.XXX "
+        "is the same number as \"answer\" written with three decimals."
+    )
+    """Appended to the user message for small local teachers (``hf:``), whose
+    decoding grammar writes ``answer`` before ``solution``
+    (:mod:`data_agent.generators.hf_structured`); fields ``problem_chars``, ``solution_chars``."""
 
 
 _SCIENCE = PromptTemplate(
@@ -141,10 +150,11 @@ def pick_examples(seeds: Sequence[dict[str, Any]], sources: Sequence[str], seed:
 
 
 def render_messages(template: PromptTemplate, *, domain: str, instruction: str, topic: str, subject: str,
-                    difficulty: int, seed: int, examples: Sequence[dict[str, Any]], example_chars: int = 1200
-                    ) -> tuple[dict[str, str], ...]:
+                    difficulty: int, seed: int, examples: Sequence[dict[str, Any]], example_chars: int = 1200,
+                    answer_first: bool = False) -> tuple[dict[str, str], ...]:
     """The system and user messages of one request (each example's problem and
-    solution cut to ``example_chars`` characters)."""
+    solution cut to ``example_chars`` characters; with ``answer_first``, the
+    template's ``answer_first`` note is appended to the user message)."""
     scenarios = SCENARIOS.get(subject, _DEFAULT_SCENARIOS)
     rng = random.Random(f"scenario:{seed}")
     fields = {
@@ -160,5 +170,10 @@ def render_messages(template: PromptTemplate, *, domain: str, instruction: str, 
                                 for i, ex in enumerate(examples))
                     or "(none)",
     }
+    user = template.user.format(**fields)
+    if answer_first:
+        from .hf_structured import PROBLEM_MAX_CHARS, SOLUTION_MAX_CHARS
+
+        user += template.answer_first.format(problem_chars=PROBLEM_MAX_CHARS, solution_chars=SOLUTION_MAX_CHARS)
     return ({"role": "system", "content": template.system.format(**fields)},
-            {"role": "user", "content": template.user.format(**fields)})
+            {"role": "user", "content": user})

@@ -1,0 +1,107 @@
+"""Grammar-constrained decoding of the local transformers teacher (``hf:``, xgrammar)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from data_agent.errors import DataAgentError
+from data_agent.generators import hf_structured
+from data_agent.generators.base import PROBLEM_SCHEMA, SamplingParams, TeacherRequest
+from data_agent.generators.generate import parse_problem_reply
+from data_agent.scoring import strict_format_ok
+
+needs_xgrammar = pytest.mark.skipif(not hf_structured.available(),
+                                    reason="xgrammar not installed (pip install 'data-agent[hf-structured]')")
+
+GOOD = {"problem": "A stone falls from rest for 2.0 s with $g = 9.81\\,\\mathrm{m/s^2}$. How far does it fall?",
+        "unit": "m", "answer": 19.62,
+        "solution": "d = g t^2 / 2 = 9.81 * 4 / 2 = 19.62 m. The answer is therefore \\boxed{19.620}."}
+
+
+def _accepts(grammar, text: str, stop_id: int) -> bool:
+    import xgrammar as xgr
+
+    m = xgr.GrammarMatcher(grammar)
+    return m.accept_string(text) and m.accept_token(stop_id)
+
+
+@needs_xgrammar
+def test_problem_grammar_is_tighter_than_the_schema(da_home: Path) -> None:
+    from data_agent.trainers.student import load_tokenizer, resolve_student
+
+    tok = load_tokenizer(resolve_student("tiny-llama"))
+    dec = hf_structured.StructuredDecoding(tok, len(tok), [tok.eos_token_id])
+    g = dec.grammar_for(PROBLEM_SCHEMA)
+    assert dec.grammar_for(dict(PROBLEM_SCHEMA)) is g  # compiled once
+
+    def ok(doc: dict) -> bool:
+        return _accepts(g, json.dumps(doc), tok.eos_token_id)
+
+    assert ok(GOOD)
+    jsonschema.validate(GOOD, PROBLEM_SCHEMA)
+    assert strict_format_ok(GOOD["solution"])[0]
+    # field order problem, unit, answer, solution
+    assert not _accepts(g, json.dumps({k: GOOD[k] for k in ("problem", "unit", "solution", "answer")}),
+                        tok.eos_token_id)
+    assert not ok({**GOOD, "solution": "d = 19.62 m. The answer is therefore \\boxed{19.62}."})  # 2 decimals
+    assert not ok({**GOOD, "solution": "d = 19.62 m. So the answer is 19.620."})
+    assert not ok({**GOOD, "problem": "x" * (hf_structured.PROBLEM_MAX_CHARS + 1) + "?"})
+    assert not ok({**GOOD, "problem": "too short"})
+    assert not ok({**GOOD, "answer": "19.62"})
+    assert not ok({**GOOD, "answer": 1e300})
+    long_solution = "x" * (hf_structured.SOLUTION_MAX_CHARS - 60) + " The answer is therefore \\boxed{1.000}."
+    assert ok({**GOOD, "solution": long_solution})
+    assert not ok({**GOOD, "solution": "x" * hf_structured.SOLUTION_MAX_CHARS + long_solution})
+
+
+@needs_xgrammar
+@pytest.mark.slow
+def test_hf_tiny_llama_structured_replies_are_schema_valid(da_home: Path, tmp_path: Path) -> None:
+    """Even a random-weight model writes schema-valid problem documents whose
+    solution ends with the required boxed sentence."""
+    from data_agent.domain import load_domain
+    from data_agent.generators.llm_session import LLMSession
+
+    with LLMSession("hf:tiny-llama", load_domain("science"), tmp_path / "run", max_tokens=512, use_cache=False,
+                    teacher_options={"batch_size": 2}) as session:
+        assert session.teacher.structured
+        reqs = [session.build("kinetics", 2, k, 2000 + k, 1) for k in range(2)]
+        assert '"unit", "answer" (your computed result), then "solution"' in reqs[0].messages[1]["content"]
+        out = asyncio.run(session.call(reqs))
+        assert len(out) == 2
+        for r in out:
+            assert r.finish_reason == "stop" and r.error is None, r.text[-200:]
+            doc = json.loads(r.text)
+            jsonschema.validate(doc, PROBLEM_SCHEMA)
+            assert list(doc) == ["problem", "unit", "answer", "solution"]
+            assert strict_format_ok(doc["solution"])[0]
+            parsed, why = parse_problem_reply(r)
+            assert parsed == doc and why == ""
+        assert session.usage()["errors"] == 0
+
+        # any other schema is compiled as given
+        other = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"],
+                 "additionalProperties": False}
+        req = TeacherRequest(messages=({"role": "user", "content": "Is water wet? Reply in JSON."},),
+                             params=SamplingParams(temperature=0.7, max_tokens=16, seed=1), json_schema=other)
+        r = session.teacher.generate_sync([req])[0]
+        jsonschema.validate(json.loads(r.text), other)
+
+
+def test_hf_without_xgrammar_says_how_to_install(monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from data_agent.generators.hf_backend import HFTeacher
+
+    monkeypatch.setattr(hf_structured, "available", lambda: False)
+    t = HFTeacher("tiny-llama")
+    assert not t.structured
+    assert "data-agent[hf-structured]" in capsys.readouterr().err
+    with pytest.raises(DataAgentError, match="xgrammar"):
+        HFTeacher("tiny-llama", structured=True)
+    assert not HFTeacher("tiny-llama", structured=False).structured
+    assert capsys.readouterr().err == ""
