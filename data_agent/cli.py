@@ -8,7 +8,6 @@ Every command is also a library call: :func:`data_agent.loop.specialize`,
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path

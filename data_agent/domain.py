@@ -210,6 +210,21 @@ class Domain:
         return set(data["hashes"])
 
 
+def largest_remainder(weights: dict[str, float], total: int) -> dict[str, int]:
+    """Split ``total`` into integers proportional to ``weights`` (largest remainder;
+    ties by key, so the result is deterministic). Zero weights everywhere split evenly."""
+    s = sum(weights.values())
+    if s <= 0:
+        weights = {k: 1.0 for k in weights}
+        s = float(len(weights))
+    quotas = {k: total * w / s for k, w in weights.items()}
+    alloc = {k: int(q) for k, q in quotas.items()}
+    rest = total - sum(alloc.values())
+    for k in sorted(quotas, key=lambda k: (-(quotas[k] - alloc[k]), k))[:rest]:
+        alloc[k] += 1
+    return alloc
+
+
 def stratified_subset(items: list[EvalItem], n: int) -> list[EvalItem]:
     """A deterministic, source-stratified subset of ``n`` items (largest remainder).
     Items keep the pack's order, which is a hash ranking within each source."""
@@ -218,12 +233,7 @@ def stratified_subset(items: list[EvalItem], n: int) -> list[EvalItem]:
     by_src: dict[str, list[EvalItem]] = {}
     for it in items:
         by_src.setdefault(it.source, []).append(it)
-    total = len(items)
-    quotas = {s: n * len(v) / total for s, v in by_src.items()}
-    alloc = {s: int(q) for s, q in quotas.items()}
-    rest = n - sum(alloc.values())
-    for s in sorted(quotas, key=lambda s: (-(quotas[s] - alloc[s]), s))[:rest]:
-        alloc[s] += 1
+    alloc = largest_remainder({s: float(len(v)) for s, v in by_src.items()}, n)
     chosen = {it.id for s, v in by_src.items() for it in v[:alloc[s]]}
     return [it for it in items if it.id in chosen]
 

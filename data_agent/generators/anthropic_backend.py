@@ -16,7 +16,7 @@ import json
 import os
 from typing import Any, Mapping
 
-from .base import FatalError, OnlineTeacher, RetryableError, TeacherError, TeacherRequest, TeacherResponse, Usage
+from .base import FatalError, OnlineTeacher, TeacherError, TeacherRequest, TeacherResponse, Usage
 from .openai_backend import (
     BatchTeacherBase,
     ItemResult,
@@ -24,9 +24,9 @@ from .openai_backend import (
     _resolve_key,
     check_json_output,
     compute_cost,
+    map_sdk_exc,
     redact,
     retryable,
-    status_error,
 )
 
 _STOP_TO_FINISH = {"end_turn": "stop", "tool_use": "stop", "stop_sequence": "stop", "max_tokens": "length",
@@ -105,19 +105,7 @@ def message_response_from_body(data: Mapping[str, Any], request: TeacherRequest,
 def _map_anthropic_exc(e: BaseException, secret: str | None, timeout: float | None) -> TeacherError:
     import anthropic
 
-    if isinstance(e, TeacherError):
-        return e
-    if isinstance(e, anthropic.APITimeoutError):
-        return RetryableError(f"anthropic: request timed out (timeout={timeout}s)")
-    if isinstance(e, anthropic.APIConnectionError):
-        return RetryableError(f"anthropic: connection error: {redact(str(e), secret)}")
-    if isinstance(e, anthropic.APIStatusError):
-        return status_error("anthropic", e.status_code, e.response.headers, e.message, secret)
-    if isinstance(e, anthropic.APIError):
-        return RetryableError(f"anthropic: {type(e).__name__}: {redact(str(e), secret)}")
-    if isinstance(e, (TimeoutError, OSError)):
-        return RetryableError(f"anthropic: {type(e).__name__}: {redact(str(e), secret)}")
-    return FatalError(f"anthropic: unexpected {type(e).__name__}: {redact(str(e), secret)}")
+    return map_sdk_exc(anthropic, "anthropic", e, secret, timeout)
 
 
 def _make_client(api_key: str | None, base_url: str | None, timeout: float) -> tuple[Any, str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -188,3 +189,26 @@ class OnlineTeacher:
     async def aclose(self) -> None:
         """Release network clients, if any."""
         return None
+
+
+_FENCE = re.compile(r"^\s*```(?:json|JSON)?\s*\n?(.*?)\n?\s*```\s*$", re.DOTALL)
+
+
+def parse_json_text(text: str) -> Any:
+    """Parse a JSON reply, tolerating code fences and prose around one object.
+    Raises ``ValueError`` if no JSON document can be read."""
+    s = (text or "").strip()
+    m = _FENCE.match(s)
+    if m:
+        s = m.group(1).strip()
+    try:
+        return json.loads(s)
+    except json.JSONDecodeError as first:
+        for open_, close in (("{", "}"), ("[", "]")):
+            i, j = s.find(open_), s.rfind(close)
+            if 0 <= i < j:
+                try:
+                    return json.loads(s[i:j + 1])
+                except json.JSONDecodeError:
+                    pass
+        raise ValueError(f"not valid JSON: {first.msg} at line {first.lineno} column {first.colno}") from None

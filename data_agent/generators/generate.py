@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +27,8 @@ from ..domain import Domain, format_problem
 from ..engineer.plan import Plan
 from ..errors import DataAgentError
 from ..records import JsonlAppender, Record, read_pool
-from ..scoring import format_answer
 from ..validators import Pipeline
-from .base import PROBLEM_SCHEMA, SamplingParams, TeacherRequest, TeacherResponse
+from .base import PROBLEM_SCHEMA, SamplingParams, TeacherRequest, TeacherResponse, parse_json_text
 
 
 class QuantityError(DataAgentError):
@@ -69,13 +67,9 @@ def parse_problem_reply(resp: TeacherResponse) -> tuple[dict[str, Any] | None, s
         return None, f"teacher error: {resp.error}"
     doc = resp.parsed
     if doc is None:
-        text = (resp.text or "").strip()
-        if text.startswith("```"):
-            text = text.strip("`")
-            text = text[text.find("{"):] if "{" in text else text
         try:
-            doc = json.loads(text)
-        except (json.JSONDecodeError, TypeError):
+            doc = parse_json_text(resp.text or "")
+        except ValueError:
             return None, "garbled reply: not JSON" + (" (truncated)" if resp.finish_reason == "length" else "")
     try:
         jsonschema.validate(doc, PROBLEM_SCHEMA)
@@ -220,4 +214,4 @@ def generate_for_plan(plan: Plan, domain: Domain, *, teacher_name: str, call: Te
 
 
 __all__ = ["generate_for_plan", "symbolic_request_builder", "parse_problem_reply", "QuantityError",
-           "GenerationResult", "format_answer", "stable_seed"]
+           "GenerationResult", "stable_seed"]

@@ -36,6 +36,7 @@ from .base import (
     TeacherRequest,
     TeacherResponse,
     Usage,
+    parse_json_text,
 )
 
 log = logging.getLogger(__name__)
@@ -111,25 +112,6 @@ def status_error(provider: str, status: int, headers: Mapping[str, str] | None, 
     if status in (408, 409, 429) or status >= 500:
         return RetryableError(msg, retry_after=parse_retry_after(headers), status=status)
     return FatalError(msg, status=status)
-
-
-_FENCE_RE = re.compile(r"^```[a-zA-Z0-9_-]*\s*\n(.*?)\n?```\s*$", re.S)
-
-
-def parse_json_text(text: str) -> Any:
-    """Parse a JSON document from model output (tolerates a code fence or text
-    around a single top-level object). Raises ``ValueError``."""
-    s = (text or "").strip()
-    m = _FENCE_RE.match(s)
-    if m:
-        s = m.group(1).strip()
-    try:
-        return json.loads(s)
-    except ValueError:
-        i, j = s.find("{"), s.rfind("}")
-        if 0 <= i < j:
-            return json.loads(s[i:j + 1])
-        raise
 
 
 _VALIDATORS: dict[str, Any] = {}
@@ -241,22 +223,29 @@ def _resolve_key(api_key: str | None, env: str, base_url: str | None, provider: 
     raise FatalError(f"{provider}: no API key (pass api_key= or set {env})")
 
 
+def map_sdk_exc(sdk: Any, provider: str, e: BaseException, secret: str | None,
+                timeout: float | None) -> TeacherError:
+    """An exception of an official SDK (``openai`` or ``anthropic``, which share
+    the same error classes) as a retryable or fatal :class:`TeacherError`."""
+    if isinstance(e, TeacherError):
+        return e
+    if isinstance(e, sdk.APITimeoutError):
+        return RetryableError(f"{provider}: request timed out (timeout={timeout}s)")
+    if isinstance(e, sdk.APIConnectionError):
+        return RetryableError(f"{provider}: connection error: {redact(str(e), secret)}")
+    if isinstance(e, sdk.APIStatusError):
+        return status_error(provider, e.status_code, e.response.headers, e.message, secret)
+    if isinstance(e, sdk.APIError):
+        return RetryableError(f"{provider}: {type(e).__name__}: {redact(str(e), secret)}")
+    if isinstance(e, (asyncio.TimeoutError, OSError)):
+        return RetryableError(f"{provider}: {type(e).__name__}: {redact(str(e), secret)}")
+    return FatalError(f"{provider}: unexpected {type(e).__name__}: {redact(str(e), secret)}")
+
+
 def _map_openai_exc(e: BaseException, secret: str | None, timeout: float | None) -> TeacherError:
     import openai
 
-    if isinstance(e, TeacherError):
-        return e
-    if isinstance(e, openai.APITimeoutError):
-        return RetryableError(f"openai: request timed out (timeout={timeout}s)")
-    if isinstance(e, openai.APIConnectionError):
-        return RetryableError(f"openai: connection error: {redact(str(e), secret)}")
-    if isinstance(e, openai.APIStatusError):
-        return status_error("openai", e.status_code, e.response.headers, e.message, secret)
-    if isinstance(e, openai.APIError):
-        return RetryableError(f"openai: {type(e).__name__}: {redact(str(e), secret)}")
-    if isinstance(e, (asyncio.TimeoutError, OSError)):
-        return RetryableError(f"openai: {type(e).__name__}: {redact(str(e), secret)}")
-    return FatalError(f"openai: unexpected {type(e).__name__}: {redact(str(e), secret)}")
+    return map_sdk_exc(openai, "openai", e, secret, timeout)
 
 
 _AIOHTTP_CLIENT: Any = None

@@ -35,7 +35,6 @@ import inspect
 import json
 import logging
 import random
-import re
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -46,7 +45,8 @@ import jsonschema
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from ..logging_utils import redact
-from .base import FatalError, RetryableError, TeacherError, TeacherRequest, TeacherResponse, Usage
+from .base import (FatalError, RetryableError, TeacherError, TeacherRequest, TeacherResponse, Usage,
+                   parse_json_text)
 from .budget import Budget, BudgetExceeded, CostMeter, PriceTable
 from .cache import ResponseCache
 
@@ -310,27 +310,6 @@ class CircuitBreaker:
 # ------------------------------------------------------------------ JSON checking
 
 
-_FENCE = re.compile(r"^\s*```(?:json|JSON)?\s*\n?(.*?)\n?\s*```\s*$", re.DOTALL)
-
-
-def parse_json_text(text: str) -> Any:
-    """Parse a JSON reply, tolerating code fences and prose around one object.
-    Raises ``ValueError`` if no JSON document can be read."""
-    s = (text or "").strip()
-    m = _FENCE.match(s)
-    if m:
-        s = m.group(1).strip()
-    try:
-        return json.loads(s)
-    except json.JSONDecodeError as first:
-        for open_, close in (("{", "}"), ("[", "]")):
-            i, j = s.find(open_), s.rfind(close)
-            if 0 <= i < j:
-                try:
-                    return json.loads(s[i:j + 1])
-                except json.JSONDecodeError:
-                    pass
-        raise ValueError(f"not valid JSON: {first.msg} at line {first.lineno} column {first.colno}") from None
 
 
 def _reask_request(request: TeacherRequest, response: TeacherResponse, problem: str) -> TeacherRequest:

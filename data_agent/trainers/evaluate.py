@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Callable
 
 from ..domain import EvalItem
 from ..errors import DataAgentError
@@ -141,10 +141,3 @@ def read_predictions(path: Path) -> dict[str, str]:
             raise DataAgentError(f"{path}:{n}: field 'output' must be a string")
         out[str(row["id"])] = row["output"]
     return out
-
-
-def metrics_dict(m: Metrics, items: Iterable[EvalItem], subset_of: int | None) -> dict[str, Any]:
-    d = m.to_dict()
-    d["subset"] = None if subset_of is None or subset_of == m.n else {"n": m.n, "of": subset_of,
-                                                                       "how": "deterministic, source-stratified"}
-    return d

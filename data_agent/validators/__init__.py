@@ -203,10 +203,7 @@ def validate_submission(path: Path, domain: Domain, expected_n: int | None = Non
     inputs, no overlap with evaluation problems, and the record count."""
     fields = domain.submission_fields()
     rows = read_submission(path, fields)  # raises SubmissionError on shape problems
-    pipe = Pipeline([
-        SchemaValidator(fields), InstructionValidator(domain.instruction), BoxedFormatValidator(),
-        ExactDedupValidator(), NgramDecontaminationValidator(domain.contamination_hashes(), domain.decontamination_n),
-    ])
+    pipe = default_pipeline(domain)
     problems = []
     for i, r in enumerate(rows):
         rec = Record(**{k: r[k] for k in ("instruction", "input", "output")})

@@ -375,7 +375,6 @@ def heating_enthalpy(c: Ctx):
 @template("entropy_heating", "entropy", CHEM, ("atkins", "thermo"))
 def entropy_heating(c: Ctx):
     v = c.variant()
-    JK = r"\mathrm{~J} \mathrm{~K}^{-1}"
     if c.d < 3:
         name, M, Cp, lo, hi = c.pick(HEATABLE)
         c.set(substance=name, Cp=Cp)
