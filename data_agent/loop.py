@@ -140,7 +140,25 @@ def _run(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter) -> P
     t_start = time.time()
     student = resolve_student(cfg.student)
     session = make_teacher_session(cfg.teacher, domain, run_dir, cfg.teachers)
-    engineer = make_engineer(cfg.engineer, run_dir=run_dir, cache_dir=cfg.teachers.cache_dir, use_cache=cfg.teachers.use_cache)
+    try:
+        engineer = make_engineer(cfg.engineer, run_dir=run_dir, cache_dir=cfg.teachers.cache_dir,
+                                 use_cache=cfg.teachers.use_cache)
+        try:
+            return _steps(run_dir, cfg, domain, reporter, state, t_start, student, session, engineer)
+        finally:
+            _close(engineer)
+    finally:
+        _close(session)  # saves the teacher's spending counters, closes its cache and client
+
+
+def _close(obj: Any) -> None:
+    close = getattr(obj, "close", None)
+    if callable(close):
+        close()
+
+
+def _steps(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter, state: RunState, t_start: float,
+           student: Any, session: Any, engineer: Any) -> Path:
     val_all = domain.val_items()
     val_items = domain.val_items(cfg.eval.val_subset) if cfg.eval.val_subset else val_all
     reporter.info(f"[bold]data-agent[/] {domain.name}: run {run_dir}")
@@ -178,7 +196,12 @@ def _run(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter) -> P
         # generate + validate + select
         if not state.done(f"iter-{it:02d}/generate"):
             pipeline = default_pipeline(domain)
-            usage_before = session.usage()
+            # The teacher's counters persist across a resume; so does where this step started.
+            marks = state.data.setdefault("teacher_usage_at_start", {})
+            if f"iter-{it:02d}" not in marks:
+                marks[f"iter-{it:02d}"] = session.usage()
+                state.save()
+            usage_before = marks[f"iter-{it:02d}"]
             with reporter.progress(f"iteration {it}: generating", plan.n_records) as update:
                 res = generate_for_plan(
                     plan, domain, teacher_name=cfg.teacher, call=session.call, build=session.build,
@@ -240,6 +263,9 @@ def _run(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter) -> P
                                   "n_split": len(test_all)})
 
     metrics = build_metrics(run_dir, cfg, domain, state, history, base_val)
+    metrics["costs"]["teacher_total"] = session.usage()  # the whole run, resumed sessions included
+    if callable(getattr(engineer, "usage", None)):
+        metrics["costs"]["engineer"] = engineer.usage()
     metrics["wall_seconds_this_session"] = round(time.time() - t_start, 1)
     atomic_write_json(run_dir / "metrics.json", metrics)
     write_report(run_dir, metrics)

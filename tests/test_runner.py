@@ -26,6 +26,7 @@ from data_agent.generators.base import (
     TeacherResponse,
     Usage,
 )
+from data_agent.errors import DataAgentError
 from data_agent.generators.budget import Budget, BudgetExceeded, CostMeter, ModelPrice, PriceTable
 from data_agent.generators.cache import ResponseCache
 from data_agent.generators.runner import (
@@ -479,6 +480,50 @@ def test_budget_dollars_and_iteration_scope():
     out = r.run_sync([req(i) for i in range(10, 12)])
     assert all(o.ok for o in out) and meter.total.calls == 5
     assert meter.total.dollars == pytest.approx(5 * 20e-6)
+
+
+def test_meter_file_carries_spending_to_the_next_process(tmp_path):
+    """A meter with a path is saved and picked up again: a second runner (as
+    after a resume) on the same file is refused once the first one's calls plus
+    its own reach the run budget; the iteration scope continues under its label."""
+    path = tmp_path / "teacher" / "meter.json"
+    meter = CostMeter(path, autosave_seconds=3600)
+    meter.start_iteration(1)
+    runner(FakeTeacher(), fast(max_concurrency=1), meter=meter).run_sync([req(i) for i in range(3)])
+    meter.save()
+    saved = json.loads(path.read_text())
+    assert saved["total"]["calls"] == 3 and saved["iteration_label"] == 1
+
+    again = CostMeter(path)
+    assert again.total.calls == 3 and again.iteration.calls == 3 and again.iteration_label == 1
+    assert again.total.dollars == pytest.approx(3 * 20e-6)
+    teacher = FakeTeacher()
+    with pytest.raises(BudgetExceeded, match="max_calls"):
+        runner(teacher, fast(max_concurrency=1), budget=Budget(max_calls=5), meter=again).run_sync(
+            [req(i) for i in range(10, 20)])
+    assert len(teacher.calls) == 2 and again.total.calls == 5
+    again.start_iteration(2)
+    assert CostMeter(path).iteration_label == 2 and CostMeter(path).iteration.calls == 0
+    assert CostMeter(path).total.calls == 5
+
+
+def test_meter_autosaves_while_counting(tmp_path):
+    """Without an explicit save (a process killed mid-run), counts older than
+    ``autosave_seconds`` are on disk."""
+    path = tmp_path / "meter.json"
+    meter = CostMeter(path, autosave_seconds=0.0)
+    runner(FakeTeacher(), fast(max_concurrency=1), meter=meter).run_sync([req(i) for i in range(4)])
+    assert CostMeter(path).total.calls == 4
+
+
+def test_unreadable_meter_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "meter.json"
+    path.write_text("{not json")
+    with pytest.raises(DataAgentError, match="meter.json: unreadable spending record"):
+        CostMeter(path)
+    path.write_text(json.dumps({"version": 99}))
+    with pytest.raises(DataAgentError, match="version-1"):
+        CostMeter(path)
 
 
 def test_billed_failures_count_against_budget():

@@ -356,6 +356,32 @@ def test_session_reasks_garbled_replies_without_tripping_the_breaker(tmp_path: P
         assert u["errors"] == 30 and u["tokens"] > 0
 
 
+def test_resumed_session_budget_counts_what_the_first_process_spent(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run budget covers the run, not a process: a session reopened on the
+    same run directory (as ``data-agent resume`` does) starts from the spending
+    on record and stops at the limit, counted at the emulator."""
+    from data_agent.domain import load_domain
+    from data_agent.generators.budget import Budget
+    from data_agent.generators.llm_session import LLMSession, TeacherStopped
+
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    domain = load_domain("science")
+    with ProviderEmulator(api_key=KEY, responder=_science_responder) as emu:
+        spec = f"openai-compatible:{emu.base_url_openai}@emu-model"
+        with LLMSession(spec, domain, tmp_path / "run", use_cache=False) as first:
+            first.call_sync([first.build("kinetics", 1, k, 100 + k, 1) for k in range(4)])
+        spent = emu.calls["openai.chat"]  # re-asks of garbled replies included
+        assert spent >= 4
+        with LLMSession(spec, domain, tmp_path / "run", use_cache=False,
+                        budget=Budget(max_calls=spent + 2)) as second:
+            assert second.usage()["calls"] == spent and second.usage()["requests"] == 4
+            with pytest.raises(TeacherStopped, match="max_calls"):
+                second.call_sync([second.build("kinetics", 1, k, 200 + k, 1) for k in range(5)])
+            assert second.usage()["iteration"]["calls"] == spent + 2  # same iteration: its scope continues too
+        assert emu.calls["openai.chat"] == spent + 2
+
+
 # --------------------------------------------------------------------------- end to end, secrets
 
 
@@ -401,6 +427,8 @@ def test_llm_path_end_to_end_offline_never_writes_the_key(tmp_path: Path, da_hom
     assert gen["teacher_usage"]["calls"] > 0 and gen["teacher_usage"]["tokens"] > 0
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["costs"]["teacher_usage"][0]["calls"] == gen["teacher_usage"]["calls"]
+    assert metrics["costs"]["teacher_total"]["calls"] == emu.calls["openai.chat"]
+    assert json.loads((run_dir / "teacher" / "meter.json").read_text())["total"]["calls"] == emu.calls["openai.chat"]
     assert (da_home / "cache" / "teacher.sqlite").is_file()
 
     scanned = 0

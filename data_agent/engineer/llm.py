@@ -334,6 +334,8 @@ class LLMEngineer:
         return {"calls": c.calls, "tokens": c.tokens, "dollars": round(c.dollars, 6), "cache_hits": c.cache_hits}
 
     def close(self) -> None:
+        if self._meter is not None:
+            self._meter.save()
         if self._cache is not None:
             self._cache.close()
             self._cache = None
@@ -425,7 +427,7 @@ class LLMEngineer:
 
                 cache_dir = home_dir() / "cache"
             self._cache = ResponseCache(Path(cache_dir) / "teacher.sqlite")
-        self._meter = CostMeter()
+        self._meter = CostMeter(self.run_dir / "engineer" / "meter.json" if self.run_dir is not None else None)
 
     def _build_teacher(self) -> tuple[Any, bool]:
         """(teacher, owned): online clients are built per call (their connections

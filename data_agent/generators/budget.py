@@ -4,7 +4,10 @@
   for the current iteration (``None`` = unlimited).
 * :class:`CostMeter` — what was spent: calls, prompt/completion tokens, dollars,
   failures (and failed-but-billed calls), cache hits, retries and re-asks, both
-  in total and since :meth:`CostMeter.start_iteration`.
+  in total and since :meth:`CostMeter.start_iteration`. Given a ``path``, the
+  meter is kept in a JSON file (saved at most a second apart and on
+  :meth:`CostMeter.save`) and picked up again by the next process, so a
+  resumed run's budgets count what the interrupted one already spent.
 * :class:`PriceTable` — ``backend:model`` → $ per million input/output tokens and
   batch discount, from a user-editable TOML (shipped default:
   ``data_agent/prices.toml``).
@@ -12,16 +15,20 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
 import re
 import threading
+import time
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ..errors import DataAgentError
+from ..records import atomic_write_json
 from .base import Usage
 
 __all__ = ["Budget", "BudgetExceeded", "CostMeter", "Counters", "ModelPrice", "PriceTable"]
@@ -39,6 +46,8 @@ PRICES_ENV_VAR = "DATA_AGENT_PRICES"
 class Counters:
     """Spending counters for one scope."""
 
+    requests: int = 0
+    """Requests submitted (answered by a call or from the cache)."""
     calls: int = 0
     """Requests sent to the teacher (every attempt: retries and re-asks count)."""
     prompt_tokens: int = 0
@@ -70,23 +79,83 @@ class Counters:
 
 class CostMeter:
     """Counts spending in two scopes: ``total`` (the run) and ``iteration``
-    (reset by :meth:`start_iteration`). Thread-safe."""
+    (reset by :meth:`start_iteration`). Thread-safe.
 
-    def __init__(self) -> None:
+    Args:
+        path: a JSON file holding the counters across processes: loaded when it
+            exists, written (atomically) at most ``autosave_seconds`` apart as
+            counts change and on :meth:`save`. A process killed mid-run loses at
+            most the last ``autosave_seconds`` of counts. ``None``: in memory only.
+        autosave_seconds: minimum time between automatic saves.
+
+    Raises:
+        DataAgentError: ``path`` exists but is not a meter file.
+    """
+
+    VERSION = 1
+
+    def __init__(self, path: str | Path | None = None, *, autosave_seconds: float = 1.0) -> None:
         self.total = Counters()
         self.iteration = Counters()
+        self.iteration_label: Any = None
+        """What the ``iteration`` scope counts (e.g. the iteration number), or ``None``."""
+        self.path = Path(path) if path is not None else None
+        self.autosave_seconds = autosave_seconds
         self._lock = threading.Lock()
+        self._save_lock = threading.Lock()
+        self._last_save = 0.0
+        self._dirty = False
+        if self.path is not None and self.path.exists():
+            self._load(self.path)
 
-    def start_iteration(self) -> None:
-        """Begin a new iteration scope (run totals are kept)."""
+    def _load(self, path: Path) -> None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or data.get("version") != self.VERSION:
+                raise ValueError(f"expected a version-{self.VERSION} meter object")
+            names = {f.name for f in fields(Counters)}
+            total, iteration = (Counters(**{k: v for k, v in dict(data[scope]).items() if k in names})
+                                for scope in ("total", "iteration"))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise DataAgentError(f"{path}: unreadable spending record ({e}); delete it to count this run's "
+                                 f"spending from zero") from None
+        self.total, self.iteration, self.iteration_label = total, iteration, data.get("iteration_label")
+
+    def start_iteration(self, label: Any = None) -> None:
+        """Begin a new iteration scope labelled ``label`` (run totals are kept)."""
         with self._lock:
             self.iteration = Counters()
+            self.iteration_label = label
+            self._dirty = True
+        self.save()
+
+    def save(self) -> None:
+        """Write the counters to ``path`` now (no-op without a path or changes)."""
+        if self.path is None:
+            return
+        with self._save_lock:
+            with self._lock:
+                if not self._dirty:
+                    return
+                data = {"version": self.VERSION, "iteration_label": self.iteration_label,
+                        "total": self.total.to_dict(), "iteration": self.iteration.to_dict()}
+                self._dirty = False
+                self._last_save = time.monotonic()
+            atomic_write_json(self.path, data)
 
     def _add(self, **deltas: float) -> None:
         with self._lock:
             for scope in (self.total, self.iteration):
                 for name, value in deltas.items():
                     setattr(scope, name, getattr(scope, name) + value)
+            self._dirty = True
+            due = self.path is not None and time.monotonic() - self._last_save >= self.autosave_seconds
+        if due:
+            self.save()
+
+    def record_requests(self, n: int) -> None:
+        """``n`` requests submitted."""
+        self._add(requests=n)
 
     def record_call(self, usage: Usage, dollars: float = 0.0) -> None:
         """A successful call."""

@@ -188,14 +188,13 @@ class LLMSession:
         config = runner_config or default_runner_config(self.spec)
         if not use_cache:
             config.use_cache = False
-        self.meter = CostMeter()
+        # Kept in the run directory: a resumed run's budgets count what was spent before.
+        self.meter = CostMeter(self.run_dir / "teacher" / "meter.json")
         self.budget = budget or Budget()
         self.runner = TeacherRunner(self.teacher, config, self.cache, self.budget, self.meter, prices=self.prices)
         self.template = template_for(domain.name)
         self.seeds = self._style_seeds(domain)
         self._topics = symbolic_topics()
-        self.requests = 0
-        self._iteration: int | None = None
         self._loop: _LoopThread | None = None
         self._lock = threading.Lock()
 
@@ -218,10 +217,8 @@ class LLMSession:
 
     def build(self, topic: str, difficulty: int, attempt: int, seed: int, iteration: int) -> TeacherRequest:
         """The request for one new problem on ``topic`` at ``difficulty``."""
-        if iteration != self._iteration:
-            if self._iteration is not None:
-                self.meter.start_iteration()
-            self._iteration = iteration
+        if iteration != self.meter.iteration_label:
+            self.meter.start_iteration(iteration)
         info = self._topics.get(topic)
         subject = info.subject if info else ""
         examples = pick_examples(self.seeds, info.sources if info else [], seed)
@@ -248,7 +245,7 @@ class LLMSession:
         Raises:
             TeacherStopped: a budget is exhausted or the circuit breaker opened.
         """
-        self.requests += len(requests)
+        self.meter.record_requests(len(requests))
         loop = self._ensure_loop()
         try:
             if asyncio.get_running_loop() is loop:
@@ -256,6 +253,8 @@ class LLMSession:
             return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.runner.run(requests), loop))
         except (BudgetExceeded, CircuitOpen) as e:
             raise TeacherStopped(f"teacher {self.spec} stopped: {e} ({self.meter.summary()})") from None
+        finally:
+            self.meter.save()
 
     def call_sync(self, requests: list[TeacherRequest]) -> list[TeacherResponse]:
         """Blocking :meth:`call` (from a thread without a running loop)."""
@@ -276,7 +275,7 @@ class LLMSession:
         c = self.meter.total
         return {
             "teacher": str(self.spec),
-            "requests": self.requests,
+            "requests": c.requests,
             "calls": c.calls,
             "tokens": c.tokens,
             "prompt_tokens": c.prompt_tokens,
@@ -305,6 +304,7 @@ class LLMSession:
                 except Exception:  # noqa: BLE001 - closing must not fail a finished run
                     pass
             lt.stop()
+        self.meter.save()
         if self.cache is not None:
             self.cache.close()
             self.cache = None
