@@ -72,7 +72,7 @@ def specialize(
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the teacher response cache."),
     cache_dir: Optional[Path] = typer.Option(None, help="Folder of the teacher response cache."),
     concurrency: Optional[int] = typer.Option(None, help="LLM teacher requests in flight at once."),
-    rpm: Optional[int] = typer.Option(None, help="LLM teacher requests per minute."),
+    rpm: Optional[int] = typer.Option(None, help="LLM teacher requests per minute (paced evenly)."),
     tpm: Optional[int] = typer.Option(None, help="LLM teacher tokens per minute."),
     max_calls: Optional[int] = typer.Option(None, help="Teacher calls allowed in the run."),
     max_dollars: Optional[float] = typer.Option(None, help="Estimated dollars allowed in the run."),

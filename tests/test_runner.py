@@ -407,9 +407,14 @@ def test_rate_limiter_schedule_requests_per_minute():
     now = [0.0]
     lim = RateLimiter(requests_per_window=3, window=60.0, clock=lambda: now[0])
     starts = [lim.reserve().at for _ in range(10)]
-    assert starts == [0, 0, 0, 60, 60, 60, 120, 120, 120, 180]
-    for t in starts:  # every 60 s window holds at most 3 starts
-        assert sum(t <= s < t + 60 for s in starts) <= 3
+    assert starts == [20 * k for k in range(10)]  # paced evenly, no burst
+    for t in starts:  # every 60 s window holds at most 3 starts, every 20 s window one
+        assert sum(t <= s < t + 60 for s in starts) <= 3 and sum(t <= s < t + 20 for s in starts) == 1
+    now[0] = 500.0  # idle for a while: the next start is now, not earlier
+    assert lim.reserve().at == 500.0 and lim.reserve().at == 520.0
+    late = lim.reserve()
+    lim.cancel(late)  # a cancelled latest booking gives its turn back
+    assert lim.reserve().at == late.at
 
 
 def test_rate_limiter_schedule_tokens_and_correction():

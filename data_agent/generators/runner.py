@@ -34,6 +34,7 @@ import dataclasses
 import inspect
 import json
 import logging
+import math
 import random
 import time
 from collections import deque
@@ -73,7 +74,9 @@ class RunnerConfig:
     max_concurrency: int = 16
     """Maximum calls in flight at once (online teachers)."""
     requests_per_minute: float | None = None
-    """Maximum calls started per ``rate_window`` (sliding window); ``None`` = no limit."""
+    """Maximum calls started per ``rate_window``, paced evenly (one every
+    ``rate_window / requests_per_minute`` seconds, plus ``rate_headroom``; see
+    :class:`RateLimiter`); ``None`` = no limit."""
     tokens_per_minute: int | None = None
     """Maximum tokens per ``rate_window``. A call is charged, before it starts, an
     estimate (prompt characters / ``chars_per_token`` + ``max_tokens``), corrected
@@ -81,6 +84,10 @@ class RunnerConfig:
     rate_window: float = 60.0
     """Length in seconds of the rate-limit window (60 for per-minute limits;
     tests shrink it)."""
+    rate_headroom: float = 0.01
+    """Fraction of ``requests_per_minute`` left unused, so that scheduling
+    jitter (calls leave their slot a few ms late) never puts one call too many
+    into a provider's window."""
     chars_per_token: float = 4.0
     """Characters per token used to estimate prompt tokens before a call."""
     max_retries: int = 5
@@ -126,6 +133,8 @@ class RunnerConfig:
             raise ValueError("jitter must be in [0, 1]")
         if self.rate_window <= 0:
             raise ValueError("rate_window must be > 0")
+        if not 0.0 <= self.rate_headroom < 1.0:
+            raise ValueError("rate_headroom must be in [0, 1)")
         if self.breaker_failure_rate is not None and not 0.0 < self.breaker_failure_rate <= 1.0:
             raise ValueError("breaker_failure_rate must be in (0, 1]")
         self.breaker_trip_statuses = tuple(self.breaker_trip_statuses)
@@ -186,26 +195,45 @@ class _Slot:
 
 
 class RateLimiter:
-    """Sliding-window limiter on requests and tokens per ``window`` seconds,
-    with a shared pause (``Retry-After``) that holds back every caller.
+    """Limits requests and tokens per ``window`` seconds, with a shared pause
+    (``Retry-After``) that holds back every caller.
+
+    * Requests are paced: one start every ``window / requests_per_window``
+      seconds, never a burst. Providers enforce a per-minute limit over shorter
+      periods too (600/min may be checked as 10/s), so a minute's worth of
+      requests sent at once draws 429s; an even pace uses the whole limit and
+      keeps every window, of any length, within it. ``headroom`` (a fraction)
+      widens the spacing a little: a call leaves its booked time a few
+      milliseconds late, and unevenly, and without headroom that could put one
+      call too many into a provider's window.
+    * Tokens use a sliding window: a call may start when the tokens booked in
+      the ``window`` before it, plus its own estimate, fit the limit; the
+      estimate is corrected to the reported usage when the call returns.
 
     Scheduling is pure arithmetic on ``clock()`` (so it can be tested without
     sleeping): :meth:`reserve` books the earliest start time at which the
-    window constraints hold, first come first served.
+    constraints hold, first come first served.
     """
 
     def __init__(self, requests_per_window: float | None = None, tokens_per_window: float | None = None,
-                 window: float = 60.0, clock: Callable[[], float] = time.monotonic):
+                 window: float = 60.0, clock: Callable[[], float] = time.monotonic, *, headroom: float = 0.0):
         self.rpw = requests_per_window
+        self.headroom = headroom
         self.tpw = tokens_per_window
         self.window = window
         self.clock = clock
         self._slots: deque[_Slot] = deque()
         self._pause_until = 0.0
+        self._next_at = -math.inf  # earliest start of the next request under the pace
 
     @property
     def enabled(self) -> bool:
         return bool(self.rpw) or bool(self.tpw)
+
+    @property
+    def spacing(self) -> float:
+        """Seconds between request starts (0 without a request limit)."""
+        return self.window / self.rpw * (1.0 + self.headroom) if self.rpw else 0.0
 
     def reserve(self, tokens: float = 0.0) -> _Slot:
         """Book a start time for a call of ``tokens`` (estimated) tokens."""
@@ -215,25 +243,24 @@ class RateLimiter:
         t = max(now, self._pause_until, self._slots[-1].at if self._slots else now)
         if self.tpw:
             tokens = min(tokens, self.tpw)  # a huge call still runs, alone in its window
-        if self.enabled:
+        if self.rpw:
+            t = max(t, self._next_at)
+        if self.tpw:
             while True:
                 live = [s for s in self._slots if s.at > t - self.window]
-                if self.rpw and len(live) + 1 > self.rpw:
-                    t = live[len(live) - int(self.rpw)].at + self.window
-                    continue
-                if self.tpw:
-                    used = sum(s.tokens for s in live)
-                    if used + tokens > self.tpw:
-                        for s in live:  # drop the oldest until it fits
-                            used -= s.tokens
-                            if used + tokens <= self.tpw:
-                                t = s.at + self.window
-                                break
-                        continue
-                break
+                used = sum(s.tokens for s in live)
+                if used + tokens <= self.tpw:
+                    break
+                for s in live:  # drop the oldest until it fits
+                    used -= s.tokens
+                    if used + tokens <= self.tpw:
+                        t = s.at + self.window
+                        break
         slot = _Slot(t, tokens)
         if self.enabled:
             self._slots.append(slot)
+        if self.rpw:
+            self._next_at = t + self.spacing
         return slot
 
     def delay(self, slot: _Slot) -> float:
@@ -245,7 +272,9 @@ class RateLimiter:
         try:
             self._slots.remove(slot)
         except ValueError:
-            pass
+            return
+        if self.rpw and self._next_at == slot.at + self.spacing:  # the latest booking gives its turn back
+            self._next_at = slot.at
 
     def correct(self, slot: _Slot, tokens: float) -> None:
         """Replace a slot's token estimate by the reported usage."""
@@ -419,7 +448,8 @@ class TeacherRunner:
         self.model_spec = f"{self.backend}:{self.model}"
         self.online = not getattr(teacher, "is_batch", False) and callable(getattr(teacher, "generate_one", None))
         cfg = self.config
-        self.limiter = RateLimiter(cfg.requests_per_minute, cfg.tokens_per_minute, cfg.rate_window, clock)
+        self.limiter = RateLimiter(cfg.requests_per_minute, cfg.tokens_per_minute, cfg.rate_window, clock,
+                                   headroom=cfg.rate_headroom)
         self._validators: dict[str, Any] = {}
 
     # ---------------------------------------------------------------- public API
