@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import click
 import typer
@@ -75,7 +75,10 @@ def specialize(
     rpm: Optional[int] = typer.Option(None, help="LLM teacher requests per minute (paced evenly)."),
     tpm: Optional[int] = typer.Option(None, help="LLM teacher tokens per minute."),
     max_calls: Optional[int] = typer.Option(None, help="Teacher calls allowed in the run."),
+    max_total_tokens: Optional[int] = typer.Option(None, help="Teacher tokens allowed in the run."),
     max_dollars: Optional[float] = typer.Option(None, help="Estimated dollars allowed in the run."),
+    iteration_max_calls: Optional[int] = typer.Option(None, help="Teacher calls allowed per iteration."),
+    iteration_max_tokens: Optional[int] = typer.Option(None, help="Teacher tokens allowed per iteration."),
     iteration_max_dollars: Optional[float] = typer.Option(None, help="Estimated dollars allowed per iteration."),
     prices: Optional[Path] = typer.Option(None, help="TOML price table overriding the shipped one."),
 ) -> None:
@@ -89,10 +92,9 @@ def specialize(
                  "seed": seed, "eval.max_new_tokens": max_new_tokens, "eval.val_subset": val_subset,
                  "eval.test_subset": test_subset, "teachers.use_cache": False if no_cache else None,
                  "teachers.cache_dir": str(cache_dir) if cache_dir else None,
-                 "teachers.max_concurrency": concurrency, "teachers.requests_per_minute": rpm,
-                 "teachers.tokens_per_minute": tpm, "teachers.max_calls": max_calls,
-                 "teachers.max_dollars": max_dollars, "teachers.iteration_max_dollars": iteration_max_dollars,
-                 "teachers.prices": str(prices) if prices else None}
+                 "teachers.prices": str(prices) if prices else None,
+                 **_limits(concurrency, rpm, tpm, max_calls, max_total_tokens, max_dollars, iteration_max_calls,
+                           iteration_max_tokens, iteration_max_dollars)}
     cfg = load_config(preset, config, overrides)
     if full_eval:
         cfg.eval.val_subset = None
@@ -101,13 +103,41 @@ def specialize(
     out.print(str(d))
 
 
+def _limits(concurrency: Optional[int], rpm: Optional[int], tpm: Optional[int], max_calls: Optional[int],
+            max_total_tokens: Optional[int], max_dollars: Optional[float], iteration_max_calls: Optional[int],
+            iteration_max_tokens: Optional[int], iteration_max_dollars: Optional[float]) -> dict[str, Any]:
+    """Rate and budget options as config overrides."""
+    return {"teachers.max_concurrency": concurrency, "teachers.requests_per_minute": rpm,
+            "teachers.tokens_per_minute": tpm, "teachers.max_calls": max_calls,
+            "teachers.max_total_tokens": max_total_tokens, "teachers.max_dollars": max_dollars,
+            "teachers.iteration_max_calls": iteration_max_calls, "teachers.iteration_max_tokens": iteration_max_tokens,
+            "teachers.iteration_max_dollars": iteration_max_dollars}
+
+
 @app.command()
-def resume(run_dir: Path = typer.Argument(..., help="The run directory to continue.")) -> None:
-    """Continue a run that was killed or interrupted."""
+def resume(
+    run_dir: Path = typer.Argument(..., help="The run directory to continue."),
+    concurrency: Optional[int] = typer.Option(None, help="New limit: LLM teacher requests in flight at once."),
+    rpm: Optional[int] = typer.Option(None, help="New limit: LLM teacher requests per minute (paced evenly)."),
+    tpm: Optional[int] = typer.Option(None, help="New limit: LLM teacher tokens per minute."),
+    max_calls: Optional[int] = typer.Option(None, help="New budget: teacher calls in the whole run."),
+    max_total_tokens: Optional[int] = typer.Option(None, help="New budget: teacher tokens in the whole run."),
+    max_dollars: Optional[float] = typer.Option(None, help="New budget: estimated dollars in the whole run."),
+    iteration_max_calls: Optional[int] = typer.Option(None, help="New budget: teacher calls per iteration."),
+    iteration_max_tokens: Optional[int] = typer.Option(None, help="New budget: teacher tokens per iteration."),
+    iteration_max_dollars: Optional[float] = typer.Option(None, help="New budget: estimated dollars per iteration."),
+) -> None:
+    """Continue a run that was killed, interrupted or stopped by a budget.
+
+    Spending before the interruption counts against the budgets; raise one with
+    its option (e.g. --max-dollars 10) to continue past it.
+    """
     from .loop import resume as run
     from .ui import RichReporter
 
-    d = run(run_dir, reporter=RichReporter(err))
+    d = run(run_dir, reporter=RichReporter(err),
+            overrides=_limits(concurrency, rpm, tpm, max_calls, max_total_tokens, max_dollars, iteration_max_calls,
+                              iteration_max_tokens, iteration_max_dollars))
     out.print(str(d))
 
 
@@ -185,16 +215,32 @@ def report(run_dir: Path = typer.Argument(..., help="A finished run directory.")
     out.print(str(write_report(run_dir)))
 
 
+def _click_errors() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
+    """(usage errors, exit, abort) classes: click's, and those of the copy of
+    click that recent typer versions carry (``typer._click``)."""
+    usage: set[type] = {click.ClickException}
+    exits: set[type] = {click.exceptions.Exit, typer.Exit}
+    aborts: set[type] = {click.exceptions.Abort, typer.Abort}
+    try:
+        from typer._click import exceptions as vendored
+    except ImportError:
+        pass
+    else:
+        usage.add(vendored.ClickException)
+    return tuple(usage), tuple(exits), tuple(aborts)
+
+
 def main() -> None:
     _setup_env()
+    usage_errors, exits, aborts = _click_errors()
     try:
         app(standalone_mode=False)
-    except click.exceptions.Exit as e:
-        sys.exit(e.exit_code)
-    except click.ClickException as e:
+    except exits as e:
+        sys.exit(getattr(e, "exit_code", 0))
+    except usage_errors as e:
         e.show()
         sys.exit(e.exit_code)
-    except click.exceptions.Abort:
+    except aborts:
         err.print("aborted")
         sys.exit(130)
     except KeyboardInterrupt:

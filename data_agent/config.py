@@ -179,6 +179,17 @@ def _merge(cfg: Any, updates: dict[str, Any], where: str) -> Any:
     return replace(cfg, **changes)
 
 
+def apply_overrides(cfg: RunConfig, overrides: dict[str, Any]) -> RunConfig:
+    """``cfg`` with ``{"field": v, "section.field": v}`` applied (``None`` values ignored)."""
+    flat = {k: v for k, v in overrides.items() if v is not None and "." not in k}
+    nested: dict[str, dict[str, Any]] = {}
+    for k, v in overrides.items():
+        if v is not None and "." in k:
+            a, b = k.split(".", 1)
+            nested.setdefault(a, {})[b] = v
+    return _merge(cfg, {**flat, **nested}, "options")
+
+
 def load_config(preset: str = "cpu", file: Path | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
     """Preset, then a TOML file, then CLI overrides (``None`` values ignored)."""
     if preset not in PRESETS:
@@ -193,13 +204,7 @@ def load_config(preset: str = "cpu", file: Path | None = None, overrides: dict[s
             raise ConfigError(f"{file}: {e}") from None
         cfg = _merge(cfg, data, str(file))
     if overrides:
-        flat = {k: v for k, v in overrides.items() if v is not None and "." not in k}
-        nested: dict[str, dict[str, Any]] = {}
-        for k, v in overrides.items():
-            if v is not None and "." in k:
-                a, b = k.split(".", 1)
-                nested.setdefault(a, {})[b] = v
-        cfg = _merge(cfg, {**flat, **nested}, "options")
+        cfg = apply_overrides(cfg, overrides)
     if cfg.n_records < 1:
         raise ConfigError("n_records must be at least 1")
     if cfg.iterations < 1:

@@ -19,11 +19,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .config import RunConfig
+from .config import RunConfig, apply_overrides
 from .domain import Domain, load_domain, unsealed_test
 from .engineer import EngineerContext, Feedback, Plan, make_engineer
 from .errors import DataAgentError
 from .generators.generate import generate_for_plan
+from .generators.llm_session import TeacherStopped
 from .generators.registry import make_teacher_session
 from .records import atomic_write_json, write_submission
 from .report import write_report
@@ -98,8 +99,19 @@ def check_specs(cfg: RunConfig) -> None:
         require_key(parse_spec(cfg.teacher))
 
 
-def resume(run_dir: Path, reporter: Reporter | None = None) -> Path:
-    """Continue a run from its ``state.json``."""
+RESUME_OVERRIDES = ("teachers.max_calls", "teachers.max_total_tokens", "teachers.max_dollars",
+                    "teachers.iteration_max_calls", "teachers.iteration_max_tokens", "teachers.iteration_max_dollars",
+                    "teachers.requests_per_minute", "teachers.tokens_per_minute", "teachers.max_concurrency")
+"""Settings a resumed run may change: budgets and rates, nothing that changes what is generated."""
+
+
+def resume(run_dir: Path, reporter: Reporter | None = None, overrides: dict[str, Any] | None = None) -> Path:
+    """Continue a run from its ``state.json``.
+
+    ``overrides`` (keys from :data:`RESUME_OVERRIDES`, ``None`` values ignored)
+    change the run's budgets or rates, e.g. to continue after a budget stop; the
+    change is written to ``config.json`` and logged in ``state.json``.
+    """
     run_dir = Path(run_dir)
     if not (run_dir / "config.json").is_file() or not (run_dir / "state.json").is_file():
         raise DataAgentError(f"{run_dir}: not a run directory (config.json and state.json expected)")
@@ -107,6 +119,17 @@ def resume(run_dir: Path, reporter: Reporter | None = None) -> Path:
         cfg = RunConfig.from_dict(json.loads((run_dir / "config.json").read_text(encoding="utf-8")))
     except (json.JSONDecodeError, TypeError) as e:
         raise DataAgentError(f"{run_dir / 'config.json'}: unreadable ({e})") from None
+    changes = {k: v for k, v in (overrides or {}).items() if v is not None}
+    bad = sorted(set(changes) - set(RESUME_OVERRIDES))
+    if bad:
+        raise DataAgentError(f"a resumed run cannot change {', '.join(bad)} (allowed: budgets and rates)")
+    if changes:
+        cfg = apply_overrides(cfg, changes)
+        atomic_write_json(run_dir / "config.json", cfg.to_dict())
+        state = RunState(run_dir)
+        state.data.setdefault("config_changes", []).append({"at": _dt.datetime.now().isoformat(timespec="seconds"),
+                                                            "changes": changes})
+        state.save()
     domain = load_domain(cfg.domain)
     return _run(run_dir, cfg, domain, reporter or Reporter())
 
@@ -145,6 +168,8 @@ def _run(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter) -> P
                                  use_cache=cfg.teachers.use_cache)
         try:
             return _steps(run_dir, cfg, domain, reporter, state, t_start, student, session, engineer)
+        except TeacherStopped as e:
+            raise TeacherStopped(f"{e} [RUN_DIR: {run_dir}]") from None
         finally:
             _close(engineer)
     finally:

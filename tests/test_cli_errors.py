@@ -138,3 +138,30 @@ def test_missing_api_key_fails_before_any_work(tmp_path):
 
 def test_unknown_teacher_spec():
     assert_clean_error(run("specialize", "--preset", "smoke", "--teacher", "gpt5"), "unknown model spec 'gpt5'")
+
+
+@pytest.mark.parametrize("args, needle", [
+    (("bogus",), "No such command 'bogus'"),
+    (("specialize", "--bogus"), "No such option: --bogus"),
+    (("specialize", "--n-records", "abc"), "Invalid value for '--n-records'"),
+    (("resume",), "Missing argument"),
+])
+def test_usage_errors_are_clean(args, needle):
+    cp = run(*args)
+    assert cp.returncode == 2 and "Traceback" not in cp.stderr + cp.stdout
+    assert needle in cp.stderr, cp.stderr
+
+
+def test_resume_refuses_to_change_what_is_generated(tmp_path):
+    """Only budgets and rates may change on resume (a run stopped by a budget
+    continues with a higher one); the rest of config.json stays as started."""
+    from data_agent.loop import resume
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    from data_agent.config import load_config
+
+    (run_dir / "config.json").write_text(json.dumps(load_config("smoke").to_dict()))
+    (run_dir / "state.json").write_text(json.dumps({"status": "running", "steps": {}, "order": []}))
+    with pytest.raises(Exception, match="cannot change n_records"):
+        resume(run_dir, overrides={"n_records": 5})

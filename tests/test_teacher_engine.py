@@ -382,6 +382,39 @@ def test_resumed_session_budget_counts_what_the_first_process_spent(tmp_path: Pa
         assert emu.calls["openai.chat"] == spent + 2
 
 
+@pytest.mark.slow
+def test_run_stopped_by_its_budget_resumes_with_a_higher_one(tmp_path: Path, da_home: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that exhausts --max-calls stops with a clear error and keeps what it
+    made; ``resume`` with a higher budget finishes it, and the run's spending
+    (calls made before and after the stop) matches the emulator's count."""
+    from data_agent.config import load_config
+    from data_agent.generators.llm_session import TeacherStopped
+    from data_agent.loop import resume, specialize
+
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    with ProviderEmulator(api_key=KEY, responder=_science_responder) as emu:
+        cfg = load_config("smoke")
+        cfg.teacher = f"openai-compatible:{emu.base_url_openai}@emu-model"
+        cfg.n_records, cfg.iterations = 6, 1
+        cfg.teachers.max_calls = 3
+        run_dir = tmp_path / "run"
+        with pytest.raises(TeacherStopped, match="max_calls reached"):
+            specialize(cfg, run_dir=run_dir)
+        assert emu.calls["openai.chat"] == 3
+        assert json.loads((run_dir / "teacher" / "meter.json").read_text())["total"]["calls"] == 3
+        with pytest.raises(TeacherStopped, match="max_calls reached"):  # same budget: no new call
+            resume(run_dir)
+        assert emu.calls["openai.chat"] == 3
+        resume(run_dir, overrides={"teachers.max_calls": 200})
+        total = emu.calls["openai.chat"]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["costs"]["teacher_total"]["calls"] == total > 3
+    assert json.loads((run_dir / "config.json").read_text())["teachers"]["max_calls"] == 200
+    state = json.loads((run_dir / "state.json").read_text())
+    assert state["status"] == "done" and state["config_changes"][0]["changes"] == {"teachers.max_calls": 200}
+
+
 # --------------------------------------------------------------------------- end to end, secrets
 
 

@@ -213,9 +213,11 @@ class BudgetExceeded(RuntimeError):
             amounts = f"${used:.4f} of ${maximum:.4f}"
         else:
             amounts = f"{used:g} of {maximum:g}"
+        flag = "--max-total-tokens" if limit == "max_tokens" else "--" + limit.replace("_", "-")
         super().__init__(
             f"{scope.capitalize()} budget exhausted: {limit} reached ({amounts}, counting calls in flight). "
-            f"No further teacher calls were made; raise the limit to continue."
+            f"No further teacher calls were made; everything made so far is kept. To continue, raise the limit: "
+            f"data-agent resume RUN_DIR {flag} N"
         )
 
 
