@@ -152,6 +152,8 @@ def generate_for_plan(plan: Plan, domain: Domain, *, teacher_name: str, call: Te
                     cap[j] += 3
                 notes.append(f"allocation {allocs[i].topic}/d{allocs[i].difficulty}: {short} record(s) moved to "
                              f"other topics after {attempts[i]} requests")
+        if total_ok() >= plan.n_records:  # a surplus elsewhere already covers a moved shortfall
+            break
         budget_left = max_requests - requests_made
         if budget_left <= 0 or all(i in exhausted for i in want if want[i] > len(accepted[i])):
             raise QuantityError(
