@@ -16,11 +16,12 @@ from data_agent.generators.generate import parse_problem_reply
 from data_agent.scoring import strict_format_ok
 
 needs_xgrammar = pytest.mark.skipif(not hf_structured.available(),
-                                    reason="xgrammar not installed (pip install 'data-agent[hf-structured]')")
+                                    reason="xgrammar not installed")
 
 GOOD = {"problem": "A stone falls from rest for 2.0 s with $g = 9.81\\,\\mathrm{m/s^2}$. How far does it fall?",
-        "unit": "m", "answer": 19.62,
-        "solution": "d = g t^2 / 2 = 9.81 * 4 / 2 = 19.62 m. The answer is therefore \\boxed{19.620}."}
+        "unit": "m",
+        "solution": "d = g t^2 / 2 = 9.81 * 4 / 2 = 19.62 m. The answer is therefore \\boxed{19.620}.",
+        "answer": 19.62}
 
 
 def _accepts(grammar, text: str, stop_id: int) -> bool:
@@ -45,8 +46,8 @@ def test_problem_grammar_is_tighter_than_the_schema(da_home: Path) -> None:
     assert ok(GOOD)
     jsonschema.validate(GOOD, PROBLEM_SCHEMA)
     assert strict_format_ok(GOOD["solution"])[0]
-    # field order problem, unit, answer, solution
-    assert not _accepts(g, json.dumps({k: GOOD[k] for k in ("problem", "unit", "solution", "answer")}),
+    # field order problem, unit, solution, answer (the answer follows the box it repeats)
+    assert not _accepts(g, json.dumps({k: GOOD[k] for k in ("problem", "unit", "answer", "solution")}),
                         tok.eos_token_id)
     assert not ok({**GOOD, "solution": "d = 19.62 m. The answer is therefore \\boxed{19.62}."})  # 2 decimals
     assert not ok({**GOOD, "solution": "d = 19.62 m. So the answer is 19.620."})
@@ -71,14 +72,17 @@ def test_hf_tiny_llama_structured_replies_are_schema_valid(da_home: Path, tmp_pa
                     teacher_options={"batch_size": 2}) as session:
         assert session.teacher.structured
         reqs = [session.build("kinetics", 2, k, 2000 + k, 1) for k in range(2)]
-        assert '"unit", "answer" (your computed result), then "solution"' in reqs[0].messages[1]["content"]
+        user = reqs[0].messages[1]["content"]
+        assert "Now a new problem on kinetics:" in user and len(user) < 1500  # the compact prompt
+        example = json.loads(user.split("do not reuse it):\n", 1)[1].split("\n", 1)[0])
+        assert list(example) == ["problem", "unit", "solution", "answer"]  # shown in the grammar's order
         out = asyncio.run(session.call(reqs))
         assert len(out) == 2
         for r in out:
             assert r.finish_reason == "stop" and r.error is None, r.text[-200:]
             doc = json.loads(r.text)
             jsonschema.validate(doc, PROBLEM_SCHEMA)
-            assert list(doc) == ["problem", "unit", "answer", "solution"]
+            assert list(doc) == ["problem", "unit", "solution", "answer"]
             assert strict_format_ok(doc["solution"])[0]
             parsed, why = parse_problem_reply(r)
             assert parsed == doc and why == ""
@@ -100,8 +104,29 @@ def test_hf_without_xgrammar_says_how_to_install(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(hf_structured, "available", lambda: False)
     t = HFTeacher("tiny-llama")
     assert not t.structured
-    assert "data-agent[hf-structured]" in capsys.readouterr().err
+    assert "pip install 'xgrammar" in capsys.readouterr().err
     with pytest.raises(DataAgentError, match="xgrammar"):
         HFTeacher("tiny-llama", structured=True)
     assert not HFTeacher("tiny-llama", structured=False).structured
     assert capsys.readouterr().err == ""
+
+
+def test_compact_prompt_shows_one_example_in_the_grammar_form() -> None:
+    """Small local teachers get a short prompt whose single style example is a
+    document of the form their grammar produces (and the style seeds are never
+    evaluation items)."""
+    from data_agent.domain import load_domain
+    from data_agent.generators.prompts import render_messages, template_for
+
+    domain = load_domain("science")
+    seeds = domain.seeds()
+    seed = next(s for s in seeds if str(s.get("answer_number", "")).strip() not in ("", "0"))
+    system, user = render_messages(template_for("science"), domain="science", instruction=domain.instruction,
+                                   topic="kinetics", subject="chemistry", difficulty=1, seed=7, examples=[seed],
+                                   example_chars=300, compact=True)
+    assert len(system["content"]) + len(user["content"]) < 1500
+    doc = json.loads(user["content"].split("do not reuse it):\n", 1)[1].split("\n", 1)[0])
+    assert list(doc) == ["problem", "unit", "solution", "answer"]
+    assert strict_format_ok(doc["solution"])[0]
+    assert doc["solution"].endswith(f"\\boxed{{{float(seed['answer_number']):.3f}}}.")
+    jsonschema.validate(doc, PROBLEM_SCHEMA)

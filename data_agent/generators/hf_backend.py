@@ -5,14 +5,13 @@ decoded in batches of ``batch_size`` with left padding (greedy when
 ``temperature == 0``, sampled otherwise, seeded per batch). The chat template
 of the tokenizer renders the messages when it has one.
 
-Structured output: when a request carries a JSON schema and `xgrammar` is
-installed (``pip install 'data-agent[hf-structured]'``), decoding is
-constrained to the schema (:mod:`data_agent.generators.hf_structured`; a
-problem request gets the tighter :func:`~data_agent.generators.hf_structured.hf_problem_schema`),
-so every reply that ends within the token budget is a schema-valid document.
-This is on by default (``structured=None``: used when installed; ``True``
-requires it; ``False`` turns it off). Without xgrammar a one-line notice is
-printed and the reply text is returned as generated: a small model such as
+Structured output: when a request carries a JSON schema, decoding is
+constrained to it with `xgrammar` (:mod:`data_agent.generators.hf_structured`;
+a problem request gets the tighter grammar
+:func:`~data_agent.generators.hf_structured.problem_grammar`), so every reply
+that ends within the token budget is a schema-valid document. This is on by
+default (``structured=None``: used when xgrammar imports; ``True`` requires it;
+``False`` turns it off). Without xgrammar a one-line notice is printed and the reply text is returned as generated: a small model such as
 the embedded SmolLM2-135M then almost never writes valid JSON, and the
 runner's schema check and
 :func:`~data_agent.generators.generate.parse_problem_reply` turn that into a
@@ -75,7 +74,7 @@ class HFTeacher:
     TOP_K = 50
     """Top-k of sampled requests (transformers' default), applied after the grammar mask."""
 
-    def __init__(self, model: str, *, batch_size: int = 8, max_new_tokens: int | None = DEFAULT_MAX_NEW_TOKENS,
+    def __init__(self, model: str, *, batch_size: int = 16, max_new_tokens: int | None = DEFAULT_MAX_NEW_TOKENS,
                  device: str = "cpu", structured: bool | None = None):
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")

@@ -1,8 +1,7 @@
 """Grammar-constrained decoding for the local transformers teacher (``hf:``).
 
 A small local model (SmolLM2-135M) almost never writes a valid JSON document on
-its own. With `xgrammar <https://xgrammar.mlc.ai/>`_ installed
-(``pip install 'data-agent[hf-structured]'``),
+its own. With `xgrammar <https://xgrammar.mlc.ai/>`_ (a dependency),
 :class:`~data_agent.generators.hf_backend.HFTeacher` masks, at every decoding
 step, the tokens that would leave the request's grammar: every reply that ends
 within the token budget is then a document valid against the request's JSON
@@ -12,9 +11,11 @@ For a problem request (``json_schema == PROBLEM_SCHEMA``) the grammar is
 :func:`problem_grammar`, tighter than ``PROBLEM_SCHEMA`` (every document it
 admits is valid against it):
 
-* one line, fields in the order ``problem``, ``unit``, ``answer``,
-  ``solution``, so the model states its answer before the solution that ends
-  by boxing it;
+* one line, fields in the order ``problem``, ``unit``, ``solution``,
+  ``answer``: the solution ends by boxing its result and ``answer`` repeats it
+  right after (a small model copies a number it has just written far more
+  reliably than it keeps one across a whole solution;
+  ``scripts/bench_hf_teacher.py`` measures how often they agree);
 * bounded strings (CPU time): ``problem`` 20-:data:`PROBLEM_MAX_CHARS`,
   ``unit`` <= :data:`UNIT_MAX_CHARS`, ``solution`` <= :data:`SOLUTION_MAX_CHARS`
   characters (of JSON text, escapes ``\\" \\\\ \\/ \\n \\t`` allowed);
@@ -54,7 +55,7 @@ PROBLEM_MAX_CHARS = 400
 UNIT_MAX_CHARS = 40
 SOLUTION_MAX_CHARS = 500
 ANSWER_MAX_DIGITS = 7
-INSTALL_HINT = "pip install 'data-agent[hf-structured]'  (xgrammar)"
+INSTALL_HINT = "pip install 'xgrammar>=0.2' (a dependency of data-agent)"
 
 
 def available() -> bool:
@@ -78,9 +79,8 @@ def problem_grammar() -> str:
     box = "The answer is therefore \\\\\\\\boxed{"  # JSON text of one backslash, escaped for EBNF
     body = SOLUTION_MAX_CHARS - len("The answer is therefore \\boxed{-0.000}.") - 1
     root = (
-        'root ::= "{\\"problem\\": \\"" problem "\\", \\"unit\\": \\"" unit "\\", \\"answer\\": " number '
-        f'", \\"solution\\": \\"" solution " "? "{box}" "-"? [0-9]{{1,{ANSWER_MAX_DIGITS}}} "." [0-9]{{3}} '
-        '"}.\\"}"'
+        'root ::= "{\\"problem\\": \\"" problem "\\", \\"unit\\": \\"" unit "\\", \\"solution\\": \\"" '
+        f'solution " "? "{box}" "-"? [0-9]{{1,{ANSWER_MAX_DIGITS}}} "." [0-9]{{3}} "}}.\\", \\"answer\\": " number "}}"'
     )
     return "\n".join([
         root,

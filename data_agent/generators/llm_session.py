@@ -155,8 +155,8 @@ class LLMSession:
         temperature: sampling temperature of the requests.
         max_tokens: completion budget of one request.
         example_chars: characters kept of each style example's problem and
-            solution (default 1200; 400 for ``hf:`` models, whose CPU time grows
-            with the prompt).
+            solution (default 1200; 300 for ``hf:`` models, which get the
+            compact prompt: their CPU time grows with the prompt).
     """
 
     def __init__(self, spec: str, domain: Domain, run_dir: str | Path, *, runner_config: RunnerConfig | None = None,
@@ -171,7 +171,7 @@ class LLMSession:
         self.run_dir = Path(run_dir)
         self.temperature = temperature
         self.max_tokens = max_tokens
-        self.example_chars = example_chars if example_chars is not None else (400 if self.spec.kind == "hf" else 1200)
+        self.example_chars = example_chars if example_chars is not None else (300 if self.spec.kind == "hf" else 1200)
         self.prices = prices if prices is not None else PriceTable.load()
         if self.spec.is_local:  # a local model costs no dollars (and needs no price warning)
             self.prices = PriceTable(dict(self.prices.prices))
@@ -224,7 +224,7 @@ class LLMSession:
         examples = pick_examples(self.seeds, info.sources if info else [], seed)
         messages = render_messages(self.template, domain=self.domain.name, instruction=self.domain.instruction,
                                    topic=topic, subject=subject, difficulty=difficulty, seed=seed, examples=examples,
-                                   example_chars=self.example_chars, answer_first=self.spec.kind == "hf")
+                                   example_chars=self.example_chars, compact=self.spec.kind == "hf")
         meta = {"template": f"llm:{topic}", "topic": topic, "subject": subject, "difficulty": difficulty,
                 "attempt": attempt, "seed": seed, "iteration": iteration,
                 "examples": [str(e.get("id", "")) for e in examples]}

@@ -15,12 +15,13 @@ Templates use ``str.format`` fields: ``{subject}``, ``{topic}``,
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-__all__ = ["DIFFICULTY_LABELS", "PROMPTS", "PromptTemplate", "format_example", "pick_examples",
+__all__ = ["DIFFICULTY_LABELS", "PROMPTS", "PromptTemplate", "example_json", "format_example", "pick_examples",
            "render_messages", "template_for"]
 
 DIFFICULTY_LABELS: dict[int, str] = {
@@ -53,15 +54,16 @@ class PromptTemplate:
     example: str = ("Example {n} ({source}):\nProblem: {problem}\nUnit of the answer: {unit}\n"
                     "Worked solution: {solution}\nAnswer: {answer}")
     """One style example; fields ``n``, ``source``, ``problem``, ``unit``, ``solution``, ``answer``."""
-    answer_first: str = (
-        "\n\nWrite the fields in this order: \"problem\" (at most {problem_chars} characters), \"unit\", "
-        "\"answer\" (your computed result), then \"solution\" (at most {solution_chars} characters): short steps "
-        "that compute that result, ending with the sentence: The answer is therefore \\boxed{{X.XXX}}.  where X.XXX "
-        "is the same number as \"answer\" written with three decimals."
+    compact_system: str = "You write new {subject} problems with numeric answers, each as one JSON object."
+    """System message of the compact prompt (small local teachers, see :func:`render_messages`)."""
+    compact_user: str = (
+        "Write one new {subject} problem on {topic}, {difficulty_short}, set in {scenario}, with numbers of your "
+        "own. Give the problem, the unit of its answer, short solution steps that compute the answer, then the answer.\n\n"
+        "Example (a real textbook problem: do not reuse it):\n{example_json}\n\n"
+        "Now a new problem on {topic}:"
     )
-    """Appended to the user message for small local teachers (``hf:``), whose
-    decoding grammar writes ``answer`` before ``solution``
-    (:mod:`data_agent.generators.hf_structured`); fields ``problem_chars``, ``solution_chars``."""
+    """User message of the compact prompt: one style example, written as the JSON
+    document the teacher must produce (``example_json``)."""
 
 
 _SCIENCE = PromptTemplate(
@@ -149,12 +151,37 @@ def pick_examples(seeds: Sequence[dict[str, Any]], sources: Sequence[str], seed:
     return chosen
 
 
+def example_json(seed: dict[str, Any], *, max_chars: int = 300) -> str:
+    """A seed problem as the one-line JSON document a compact prompt asks for:
+    fields in the order ``problem``, ``unit``, ``answer``, ``solution``, the
+    solution cut to ``max_chars`` and ending with the boxed answer (three decimals)."""
+    try:
+        answer: Any = float(str(seed.get("answer_number", "")).strip())
+        boxed = f"{answer:.3f}"
+        answer = int(answer) if answer == int(answer) and abs(answer) < 1e15 else answer
+    except ValueError:
+        answer, boxed = str(seed.get("answer_number", "")).strip(), str(seed.get("answer_number", "")).strip()
+    doc = {"problem": re.sub(r"\s+", " ", _clean(seed.get("problem_text"), max_chars)),
+           "unit": re.sub(r"\s+", " ", str(seed.get("unit") or "")).strip(),
+           "solution": re.sub(r"\s+", " ", _clean(seed.get("solution"), max_chars))
+                       + f" The answer is therefore \\boxed{{{boxed}}}.",
+           "answer": answer}
+    return json.dumps(doc, ensure_ascii=False)
+
+
+DIFFICULTY_SHORT: dict[int, str] = {1: "one or two steps", 2: "a few steps", 3: "several steps"}
+
+
 def render_messages(template: PromptTemplate, *, domain: str, instruction: str, topic: str, subject: str,
                     difficulty: int, seed: int, examples: Sequence[dict[str, Any]], example_chars: int = 1200,
-                    answer_first: bool = False) -> tuple[dict[str, str], ...]:
-    """The system and user messages of one request (each example's problem and
-    solution cut to ``example_chars`` characters; with ``answer_first``, the
-    template's ``answer_first`` note is appended to the user message)."""
+                    compact: bool = False) -> tuple[dict[str, str], ...]:
+    """The system and user messages of one request, each example's problem and
+    solution cut to ``example_chars`` characters.
+
+    ``compact``: the template's short prompt for small local teachers
+    (``hf:``), whose CPU time grows with the prompt and whose decoding grammar
+    (:mod:`data_agent.generators.hf_structured`) already fixes the reply's form:
+    a few lines and the first example as a JSON document."""
     scenarios = SCENARIOS.get(subject, _DEFAULT_SCENARIOS)
     rng = random.Random(f"scenario:{seed}")
     fields = {
@@ -166,14 +193,13 @@ def render_messages(template: PromptTemplate, *, domain: str, instruction: str, 
         "variation": f"{int(seed) % 1_000_000:06d}",
         "scenario": rng.choice(scenarios),
         "instruction": instruction,
-        "examples": "\n\n".join(format_example(template, ex, i + 1, max_chars=example_chars)
-                                for i, ex in enumerate(examples))
-                    or "(none)",
     }
-    user = template.user.format(**fields)
-    if answer_first:
-        from .hf_structured import PROBLEM_MAX_CHARS, SOLUTION_MAX_CHARS
-
-        user += template.answer_first.format(problem_chars=PROBLEM_MAX_CHARS, solution_chars=SOLUTION_MAX_CHARS)
+    if compact:
+        fields["difficulty_short"] = DIFFICULTY_SHORT.get(int(difficulty), DIFFICULTY_SHORT[2])
+        fields["example_json"] = example_json(examples[0], max_chars=example_chars) if examples else "(none)"
+        return ({"role": "system", "content": template.compact_system.format(**fields)},
+                {"role": "user", "content": template.compact_user.format(**fields)})
+    fields["examples"] = "\n\n".join(format_example(template, ex, i + 1, max_chars=example_chars)
+                                      for i, ex in enumerate(examples)) or "(none)"
     return ({"role": "system", "content": template.system.format(**fields)},
-            {"role": "user", "content": user})
+            {"role": "user", "content": template.user.format(**fields)})
