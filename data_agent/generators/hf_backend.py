@@ -11,11 +11,16 @@ a problem request gets the tighter grammar
 :func:`~data_agent.generators.hf_structured.problem_grammar`), so every reply
 that ends within the token budget is a schema-valid document. This is on by
 default (``structured=None``: used when xgrammar imports; ``True`` requires it;
-``False`` turns it off). Without xgrammar a one-line notice is printed and the reply text is returned as generated: a small model such as
-the embedded SmolLM2-135M then almost never writes valid JSON, and the
-runner's schema check and
-:func:`~data_agent.generators.generate.parse_problem_reply` turn that into a
-counted rejection, never a crash.
+``False`` turns it off). Without xgrammar a one-line notice is printed and
+the reply text is returned as generated: a small model such as the embedded
+SmolLM2-135M then almost never writes valid JSON, and the runner's schema
+check and :func:`~data_agent.generators.generate.parse_problem_reply` turn
+that into a counted rejection, never a crash.
+
+Small local models get the compact prompt
+(:func:`~data_agent.generators.prompts.render_messages`), since their CPU
+time grows with the prompt; ``scripts/bench_hf_teacher.py`` measures the
+time per request and the share of replies that become records.
 
 ``model`` is resolved like a student (:func:`~data_agent.trainers.student.resolve_student`):
 ``smollm2-135m``, ``tiny-llama``, a model directory, or a hub name (which needs

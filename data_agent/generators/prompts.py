@@ -58,7 +58,8 @@ class PromptTemplate:
     """System message of the compact prompt (small local teachers, see :func:`render_messages`)."""
     compact_user: str = (
         "Write one new {subject} problem on {topic}, {difficulty_short}, set in {scenario}, with numbers of your "
-        "own. Give the problem, the unit of its answer, short solution steps that compute the answer, then the answer.\n\n"
+        "own. Give the problem, the unit of its answer, short solution steps that compute the answer, then the "
+        "answer.\n\n"
         "Example (a real textbook problem: do not reuse it):\n{example_json}\n\n"
         "Now a new problem on {topic}:"
     )
@@ -153,7 +154,8 @@ def pick_examples(seeds: Sequence[dict[str, Any]], sources: Sequence[str], seed:
 
 def example_json(seed: dict[str, Any], *, max_chars: int = 300) -> str:
     """A seed problem as the one-line JSON document a compact prompt asks for:
-    fields in the order ``problem``, ``unit``, ``answer``, ``solution``, the
+    fields in the order ``problem``, ``unit``, ``solution``, ``answer`` (the
+    order of :func:`~data_agent.generators.hf_structured.problem_grammar`), the
     solution cut to ``max_chars`` and ending with the boxed answer (three decimals)."""
     try:
         answer: Any = float(str(seed.get("answer_number", "")).strip())
