@@ -660,6 +660,17 @@ def test_redact_helper(monkeypatch):
     assert RedactingFilter().redact("task-1234567890abcdefghij sk-learn") == "task-1234567890abcdefghij sk-learn"
 
 
+def test_backend_error_messages_use_the_same_rules():
+    """Errors built by the SDK backends go through the one redaction (plus the
+    client's own key, which need not look like a key) and are cut short."""
+    from data_agent.generators.openai_backend import redact as backend_redact
+
+    key = "k3y" + "-x" * 12
+    msg = backend_redact(f"HTTP 401: Incorrect API key provided: {key}. Authorization: Bearer {key} " + "z" * 900,
+                         key, limit=200)
+    assert key not in msg and msg.count("[REDACTED]") == 2 and msg.endswith("...") and len(msg) == 203
+
+
 # ------------------------------------------------------------------------ progress
 
 

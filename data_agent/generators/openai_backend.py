@@ -21,13 +21,13 @@ import email.utils
 import json
 import logging
 import os
-import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..logging_utils import redact as redact_text
 from .base import (
     FatalError,
     OnlineTeacher,
@@ -43,18 +43,10 @@ log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- shared helpers
 
-_KEY_PATTERNS = [re.compile(r"sk-[A-Za-z0-9_\-]{6,}"), re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-]{8,}")]
-
-
 def redact(text: str, *secrets: str | None, limit: int = 600) -> str:
-    """``text`` with the given secrets and anything that looks like a key masked,
-    cut to ``limit`` characters."""
-    out = str(text)
-    for s in secrets:
-        if s and len(s) >= 4:
-            out = out.replace(s, "***")
-    out = _KEY_PATTERNS[0].sub("sk-***", out)
-    out = _KEY_PATTERNS[1].sub(r"\1***", out)
+    """``text`` redacted by :func:`data_agent.logging_utils.redact` (the given
+    secrets too) and cut to ``limit`` characters, for error messages."""
+    out = redact_text(str(text), [s for s in secrets if s])
     if len(out) > limit:
         out = out[:limit] + "..."
     return out
