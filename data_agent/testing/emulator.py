@@ -890,6 +890,24 @@ class ProviderEmulator:
         n = self.batch.fault_batches
         return n is None or int(rec.get("ordinal", 0)) < n
 
+    def _item_faults(self, rec: dict[str, Any], n: int, cancelled: bool) -> tuple[set[int], set[int]]:
+        """Indices of a batch's ``n`` items that expire (the tail) and that fail
+        with a server error (a seeded sample), per :class:`BatchConfig`; none
+        for a cancelled batch or one past ``fault_batches``."""
+        if cancelled or not self._faulty(rec):
+            return set(), set()
+        expired_idx: set[int] = set()
+        if self.batch.expire:
+            done = int(round(n * (1.0 - self.batch.expire_fraction)))
+            expired_idx = set(range(done, n))
+        error_idx: set[int] = set()
+        if self.batch.item_error_rate > 0:
+            rng = random.Random(f"{self.batch.seed}:{rec['id']}")
+            cands = [i for i in range(n) if i not in expired_idx]
+            m = min(len(cands), int(round(self.batch.item_error_rate * n)))
+            error_idx = set(rng.sample(cands, m))
+        return expired_idx, error_idx
+
     def _h_openai_batches_create(self, h: _Handler, body: bytes) -> None:
         req = self._json(body)
         if not isinstance(req, dict):
@@ -1000,17 +1018,7 @@ class ProviderEmulator:
                                                            "line": line}]})
             return
         n = len(lines)
-        faulty = self._faulty(rec) and not cancelled
-        rng = random.Random(f"{self.batch.seed}:{rec['id']}")
-        expired_idx: set[int] = set()
-        if faulty and self.batch.expire:
-            done = int(round(n * (1.0 - self.batch.expire_fraction)))
-            expired_idx = set(range(done, n))
-        error_idx: set[int] = set()
-        if faulty and self.batch.item_error_rate > 0:
-            cands = [i for i in range(n) if i not in expired_idx]
-            m = min(len(cands), int(round(self.batch.item_error_rate * n)))
-            error_idx = set(rng.sample(cands, m))
+        expired_idx, error_idx = self._item_faults(rec, n, cancelled)
         outputs, errors = [], []
         for i, item in enumerate(lines):
             base = {"id": "batch_req_" + uuid.uuid4().hex[:24], "custom_id": item["custom_id"]}
@@ -1133,17 +1141,7 @@ class ProviderEmulator:
         data = self._store.file_bytes(rec["requests_file"]) or b""
         reqs = [json.loads(line) for line in data.splitlines() if line.strip()]
         n = len(reqs)
-        faulty = self._faulty(rec) and not cancelled
-        rng = random.Random(f"{self.batch.seed}:{rec['id']}")
-        expired_idx: set[int] = set()
-        if faulty and self.batch.expire:
-            done = int(round(n * (1.0 - self.batch.expire_fraction)))
-            expired_idx = set(range(done, n))
-        error_idx: set[int] = set()
-        if faulty and self.batch.item_error_rate > 0:
-            cands = [i for i in range(n) if i not in expired_idx]
-            m = min(len(cands), int(round(self.batch.item_error_rate * n)))
-            error_idx = set(rng.sample(cands, m))
+        expired_idx, error_idx = self._item_faults(rec, n, cancelled)
         counts = {"processing": 0, "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0}
         out = []
         for i, r in enumerate(reqs):
