@@ -54,6 +54,10 @@ def test_problem_grammar_is_tighter_than_the_schema(da_home: Path) -> None:
     assert not ok({**GOOD, "problem": "x" * (hf_structured.PROBLEM_MAX_CHARS + 1) + "?"})
     assert not ok({**GOOD, "problem": "too short"})
     assert not ok({**GOOD, "answer": "19.62"})
+    # LaTeX needs its backslash escaped: a JSON \t or \n (tab, newline) is not admitted
+    assert ok({**GOOD, "problem": GOOD["problem"] + " Use $\\text{m}$ and $\\nu$."})
+    assert not ok({**GOOD, "problem": GOOD["problem"] + " Use $\text{m}$."})
+    assert not ok({**GOOD, "problem": GOOD["problem"] + " Two\nlines."})
     assert not ok({**GOOD, "answer": 1e300})
     long_solution = "x" * (hf_structured.SOLUTION_MAX_CHARS - 60) + " The answer is therefore \\boxed{1.000}."
     assert ok({**GOOD, "solution": long_solution})

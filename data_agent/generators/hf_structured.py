@@ -18,7 +18,9 @@ admits is valid against it):
   ``scripts/bench_hf_teacher.py`` measures how often they agree);
 * bounded strings (CPU time): ``problem`` 20-:data:`PROBLEM_MAX_CHARS`,
   ``unit`` <= :data:`UNIT_MAX_CHARS`, ``solution`` <= :data:`SOLUTION_MAX_CHARS`
-  characters (of JSON text, escapes ``\\" \\\\ \\/ \\n \\t`` allowed);
+  characters (of JSON text; the only escapes are ``\\" \\\\ \\/``: a small model
+  writes LaTeX such as ``\\text`` or ``\\nu`` with one backslash, which JSON reads as
+  a tab or a newline; the grammar makes it write ``\\\\text``, the LaTeX it meant);
   ``answer`` a plain decimal with at most :data:`ANSWER_MAX_DIGITS` integer
   digits and 6 decimals;
 * the solution ends with ``The answer is therefore \\boxed{X.XXX}.`` (three
@@ -84,7 +86,7 @@ def problem_grammar() -> str:
     )
     return "\n".join([
         root,
-        'ch ::= [^"\\\\\\x00-\\x1f] | "\\\\" ["\\\\/nt]',
+        'ch ::= [^"\\\\\\x00-\\x1f] | "\\\\" ["\\\\/]',
         f'number ::= "-"? ("0" | [1-9] [0-9]{{0,{ANSWER_MAX_DIGITS - 1}}}) ("." [0-9]{{1,6}})?',
         _bounded("problem", 20, PROBLEM_MAX_CHARS),
         _bounded("unit", 0, UNIT_MAX_CHARS),
