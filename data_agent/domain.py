@@ -112,24 +112,31 @@ class EvalItem:
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Read a JSONL file; a malformed line is an error naming the file and line."""
-    rows = []
+def iter_jsonl(path: Path, *, what: str = "a JSON object", error: type[DataAgentError] = DomainError
+               ) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` for every non-blank line of a JSONL file. A
+    missing file, a malformed line or a line that is not an object raises
+    ``error`` naming the file and line (``what`` says what was expected)."""
+    path = Path(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
-        raise DomainError(f"{path}: file not found") from None
+        raise error(f"{path}: file not found") from None
     for i, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except json.JSONDecodeError as e:
-            raise DomainError(f"{path}:{i}: malformed JSON ({e.msg})") from None
+            raise error(f"{path}:{i}: malformed JSON ({e.msg})") from None
         if not isinstance(row, dict):
-            raise DomainError(f"{path}:{i}: expected a JSON object, got {type(row).__name__}")
-        rows.append(row)
-    return rows
+            raise error(f"{path}:{i}: expected {what}, got {type(row).__name__}")
+        yield i, row
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Read a JSONL file; a malformed line is an error naming the file and line."""
+    return [row for _, row in iter_jsonl(path)]
 
 
 # --------------------------------------------------------------------------- the pack
@@ -178,7 +185,7 @@ class Domain:
     def _items(self, split: str) -> list[EvalItem]:
         p = self.path / self.manifest["splits"][split]
         items = []
-        for i, r in enumerate(read_jsonl(p), 1):
+        for i, r in iter_jsonl(p):  # i: the line number, for errors
             try:
                 items.append(EvalItem(
                     id=str(r["id"]), source=str(r["source"]).strip(),

@@ -85,6 +85,18 @@ def test_malformed_jsonl_line_names_line(science_copy):
         d.val_items()
 
 
+def test_missing_field_names_the_file_line_past_blank_lines(science_copy):
+    p = science_copy / "val.jsonl"
+    lines = p.read_text().splitlines()
+    row = json.loads(lines[2])
+    del row["source"]
+    lines[2] = json.dumps(row)
+    p.write_text("\n".join(lines[:2] + ["", ""] + lines[2:]) + "\n")  # two blank lines before it
+    d = load_domain(science_copy, verify=False)
+    with pytest.raises(DomainError, match=r"val.jsonl:5: missing field 'source'"):
+        d.val_items()
+
+
 def test_unknown_domain():
     with pytest.raises(DomainError, match="unknown domain 'nope'"):
         load_domain("nope")

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Callable
 
-from ..domain import EvalItem
+from ..domain import EvalItem, iter_jsonl
 from ..errors import DataAgentError
 from ..scoring import ItemScore, Metrics, extract_prediction, follows_format, is_correct, summarise
 from .sft import to_conversation
@@ -119,21 +119,8 @@ def evaluate_model(model_path: Path | str, items: list[EvalItem], instruction: s
 
 def read_predictions(path: Path) -> dict[str, str]:
     """Predictions JSONL: one ``{"id": ..., "output": ...}`` per line."""
-    path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise DataAgentError(f"{path}: file not found") from None
     out: dict[str, str] = {}
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise DataAgentError(f"{path}:{n}: malformed JSON ({e.msg})") from None
-        if not isinstance(row, dict):
-            raise DataAgentError(f"{path}:{n}: expected an object with 'id' and 'output'")
+    for n, row in iter_jsonl(path, what="an object with 'id' and 'output'", error=DataAgentError):
         for k in ("id", "output"):
             if k not in row:
                 raise DataAgentError(f"{path}:{n}: missing field {k!r}")
