@@ -40,6 +40,7 @@ from data_agent.generators.runner import (
 from data_agent.logging_utils import RedactingFilter, install_redaction, redact, remove_redaction
 
 FAKE_KEY = "sk-" + "test-0123456789abcdefSECRETxyz"  # fake, assembled so scanners do not flag it
+FAKE_JWT = "eyJ" + "hbGciOi.abc.def"  # a bearer token's shape, assembled likewise
 GOOD = {"problem": "What is two plus two?", "unit": "", "solution": "Two plus two is four.", "answer": 4}
 
 
@@ -637,7 +638,7 @@ def test_redaction_filter(monkeypatch):
         assert filt in handler.filters and filt in logging.getLogger("httpx").filters
         log = logging.getLogger("test.redaction")
         log.warning("key %s and %s", FAKE_KEY, {"x-api-key": "abcdefgh12345"})
-        log.warning("headers: Authorization: Bearer eyJhbGciOi.abc.def and " + "sk-ant-" + "api03-AAAABBBBCCCCDDDD")
+        log.warning("headers: Authorization: Bearer " + FAKE_JWT + " and " + "sk-ant-" + "api03-AAAABBBBCCCCDDDD")
         log.warning("env %s / configured %s", "tok-very-secret-value", "plain-configured-secret")
         try:
             raise RuntimeError(f"failed with api_key={FAKE_KEY}")
@@ -647,7 +648,7 @@ def test_redaction_filter(monkeypatch):
         root.removeHandler(handler)
         remove_redaction()
     text = stream.getvalue()
-    for secret in (FAKE_KEY, "abcdefgh12345", "eyJhbGciOi", "sk-ant-api03", "tok-very-secret-value",
+    for secret in (FAKE_KEY, "abcdefgh12345", FAKE_JWT.split(".")[0], "sk-ant-" + "api03", "tok-very-secret-value",
                    "plain-configured-secret"):
         assert secret not in text, secret
     assert "Bearer [REDACTED]" in text and "RuntimeError" in text and text.count("[REDACTED]") >= 7

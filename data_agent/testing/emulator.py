@@ -62,7 +62,7 @@ log = logging.getLogger(__name__)
 
 Responder = Callable[[list[dict[str, str]], "dict[str, Any] | None"], str]
 
-DEFAULT_API_KEY = "sk-emulator"
+DEFAULT_API_KEY = "emulator-local-key"  # not shaped like a provider key: nothing mistakes it for one
 ANTHROPIC_SAMPLING_FREE_VERSION = "2026-10-21"
 """From this ``anthropic-version`` on, the real API rejects temperature/top_p/top_k."""
 
