@@ -37,27 +37,17 @@ from .base import PROBLEM_SCHEMA, RetryableError, SamplingParams, TeacherRequest
 from .budget import Budget, BudgetExceeded, CostMeter, ModelPrice, PriceTable
 from .cache import ResponseCache
 from .prompts import pick_examples, render_messages, template_for
+from .registry import symbolic_topics
 from .runner import CircuitOpen, RunnerConfig, TeacherRunner
 from .specs import TeacherSpec, build_teacher, parse_spec
 
 __all__ = ["ContentTolerantTeacher", "LLMSession", "TeacherStopped", "default_runner_config",
-           "is_content_error", "symbolic_topics"]
+           "is_content_error"]
 
 
 class TeacherStopped(DataAgentError):
     """The runner stopped the teacher (budget exhausted or circuit breaker open).
     Completed responses are cached: ``data-agent resume`` continues from them."""
-
-
-def symbolic_topics() -> dict[str, TopicInfo]:
-    """The topic list of the symbolic library (subject and SciBench sources per topic)."""
-    from . import symbolic
-
-    out: dict[str, TopicInfo] = {}
-    for topic, names in sorted(symbolic.topics().items()):
-        ts = [symbolic.TEMPLATES[n] for n in names]
-        out[topic] = TopicInfo(subject=ts[0].subject, sources=sorted({s for t in ts for s in t.sources}))
-    return out
 
 
 def default_runner_config(spec: TeacherSpec) -> RunnerConfig:

@@ -16,6 +16,18 @@ from .base import TeacherRequest, TeacherResponse
 from .generate import symbolic_request_builder
 
 
+def symbolic_topics() -> dict[str, TopicInfo]:
+    """The topic list of the symbolic library (subject and SciBench sources per
+    topic): what the symbolic teacher writes, and what LLM teachers are asked for."""
+    from . import symbolic
+
+    out: dict[str, TopicInfo] = {}
+    for topic, names in sorted(symbolic.topics().items()):
+        ts = [symbolic.TEMPLATES[n] for n in names]
+        out[topic] = TopicInfo(subject=ts[0].subject, sources=sorted({s for t in ts for s in t.sources}))
+    return out
+
+
 class SymbolicSession:
     """The offline default: sympy-computed problems with exact answers."""
 
@@ -23,7 +35,6 @@ class SymbolicSession:
         from . import symbolic
         from .symbolic.teacher import SymbolicTeacher
 
-        self._symbolic = symbolic
         self.teacher = SymbolicTeacher()
         self.build = symbolic_request_builder(
             lambda topic: [t.name for t in symbolic.templates_for(topic=topic)])
@@ -34,12 +45,7 @@ class SymbolicSession:
         return await self.teacher.generate(requests)
 
     def topics(self) -> dict[str, TopicInfo]:
-        out: dict[str, TopicInfo] = {}
-        for topic, names in sorted(self._symbolic.topics().items()):
-            ts = [self._symbolic.TEMPLATES[n] for n in names]
-            sources = sorted({s for t in ts for s in t.sources})
-            out[topic] = TopicInfo(subject=ts[0].subject, sources=sources)
-        return out
+        return symbolic_topics()
 
     def note(self) -> str:
         return f"{self.requests} requests so far"
