@@ -221,12 +221,7 @@ def _steps(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter, st
         # generate + validate + select
         if not state.done(f"iter-{it:02d}/generate"):
             pipeline = default_pipeline(domain)
-            # The teacher's counters persist across a resume; so does where this step started.
-            marks = state.data.setdefault("teacher_usage_at_start", {})
-            if f"iter-{it:02d}" not in marks:
-                marks[f"iter-{it:02d}"] = session.usage()
-                state.save()
-            usage_before = marks[f"iter-{it:02d}"]
+            session.meter.ensure_iteration(it)  # the iteration's own counts and budget (kept across a resume)
             with reporter.progress(f"iteration {it}: generating", plan.n_records) as update:
                 res = generate_for_plan(
                     plan, domain, teacher_name=cfg.teacher, call=session.call, build=session.build,
@@ -238,7 +233,7 @@ def _steps(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter, st
                         "generator": r.generator} for k, r in enumerate(res.records)]
             atomic_write_json(d / "lineage.json", lineage)
             gen_info = {"requests": res.requests, "validation": res.pipeline, "notes": res.notes,
-                        "teacher_usage": _usage_delta(usage_before, session.usage())}
+                        "teacher_usage": {"teacher": cfg.teacher, **session.usage()["iteration"]}}
             atomic_write_json(d / "generation.json", gen_info)
             state.mark(f"iter-{it:02d}/generate", gen_info)
         gen_info = state.get(f"iter-{it:02d}/generate")
@@ -304,15 +299,6 @@ def _steps(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter, st
         f"(absolute {g['absolute_gain']:+.3f}, 95% CI [{g['absolute_gain_ci95'][0]:+.3f}, "
         f"{g['absolute_gain_ci95'][1]:+.3f}]; relative {rel}) on {g['n']} test problems. Report: {run_dir / 'report.md'}")
     return run_dir
-
-
-def _usage_delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """Teacher usage of one iteration (sessions count cumulatively)."""
-    out = {}
-    for k, v in after.items():
-        b = before.get(k)
-        out[k] = v - b if isinstance(v, (int, float)) and isinstance(b, (int, float)) else v
-    return out
 
 
 def _select_best(state: RunState, cfg: RunConfig, run_dir: Path) -> None:

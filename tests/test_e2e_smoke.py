@@ -107,3 +107,6 @@ def test_sigkill_in_iteration_2_then_resume(tmp_path, da_home):
     after = read_pool(pool2)
     assert [r.id for r in after[:len(before)]] == [r.id for r in before], "records written before the kill were lost"
     assert json.loads(state.read_text())["status"] == "done"
+    # the teacher's counters span both processes: every iteration's usage is its own requests, never negative
+    usage = json.loads((run_dir / "metrics.json").read_text())["costs"]["teacher_usage"]
+    assert len(usage) == cfg.iterations and all(u["requests"] > 0 for u in usage), usage

@@ -129,6 +129,12 @@ class CostMeter:
             self._dirty = True
         self.save()
 
+    def ensure_iteration(self, label: Any) -> None:
+        """Count into the iteration scope ``label``: a new scope unless the
+        current one (possibly loaded from ``path``) already has that label."""
+        if label != self.iteration_label:
+            self.start_iteration(label)
+
     def save(self) -> None:
         """Write the counters to ``path`` now (no-op without a path or changes)."""
         if self.path is None:

@@ -207,8 +207,6 @@ class LLMSession:
 
     def build(self, topic: str, difficulty: int, attempt: int, seed: int, iteration: int) -> TeacherRequest:
         """The request for one new problem on ``topic`` at ``difficulty``."""
-        if iteration != self.meter.iteration_label:
-            self.meter.start_iteration(iteration)
         info = self._topics.get(topic)
         subject = info.subject if info else ""
         examples = pick_examples(self.seeds, info.sources if info else [], seed)

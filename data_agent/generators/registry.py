@@ -13,6 +13,7 @@ from typing import Any
 from ..domain import Domain
 from ..engineer import TopicInfo
 from .base import TeacherRequest, TeacherResponse
+from .budget import CostMeter
 from .generate import symbolic_request_builder
 
 
@@ -29,29 +30,42 @@ def symbolic_topics() -> dict[str, TopicInfo]:
 
 
 class SymbolicSession:
-    """The offline default: sympy-computed problems with exact answers."""
+    """The offline default: sympy-computed problems with exact answers.
 
-    def __init__(self, domain: Domain):
+    Requests are counted like an LLM session's, in a
+    :class:`~data_agent.generators.budget.CostMeter` kept in
+    ``run_dir/teacher/meter.json`` (in memory without ``run_dir``), so a
+    resumed run's counts continue where they stopped.
+    """
+
+    def __init__(self, domain: Domain, run_dir: Path | None = None):
         from . import symbolic
         from .symbolic.teacher import SymbolicTeacher
 
         self.teacher = SymbolicTeacher()
-        self.build = symbolic_request_builder(
-            lambda topic: [t.name for t in symbolic.templates_for(topic=topic)])
-        self.requests = 0
+        self.meter = CostMeter(Path(run_dir) / "teacher" / "meter.json" if run_dir is not None else None)
+        self.build = symbolic_request_builder(lambda topic: [t.name for t in symbolic.templates_for(topic=topic)])
 
     async def call(self, requests: list[TeacherRequest]) -> list[TeacherResponse]:
-        self.requests += len(requests)
-        return await self.teacher.generate(requests)
+        self.meter.record_requests(len(requests))
+        try:
+            return await self.teacher.generate(requests)
+        finally:
+            self.meter.save()
 
     def topics(self) -> dict[str, TopicInfo]:
         return symbolic_topics()
 
     def note(self) -> str:
-        return f"{self.requests} requests so far"
+        return f"{self.meter.total.requests} requests so far"
 
     def usage(self) -> dict[str, Any]:
-        return {"requests": self.requests, "tokens": 0, "dollars": 0.0}
+        """Run totals and the current iteration's counts (no tokens or dollars: nothing is billed)."""
+        return {"teacher": "symbolic", "requests": self.meter.total.requests, "tokens": 0, "dollars": 0.0,
+                "iteration": self.meter.iteration.to_dict()}
+
+    def close(self) -> None:
+        self.meter.save()
 
 
 def make_teacher_session(spec: str, domain: Domain, run_dir: Path, teachers: Any = None):
@@ -62,7 +76,7 @@ def make_teacher_session(spec: str, domain: Domain, run_dir: Path, teachers: Any
     ``teachers`` (a :class:`data_agent.config.TeacherConfig`). A malformed spec or
     a missing API key raises :class:`DataAgentError`."""
     if spec == "symbolic":
-        return SymbolicSession(domain)
+        return SymbolicSession(domain, run_dir)
     from .budget import Budget, PriceTable
     from .llm_session import LLMSession, default_runner_config
     from .specs import parse_spec
