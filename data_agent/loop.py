@@ -24,8 +24,8 @@ from .domain import Domain, load_domain, unsealed_test
 from .engineer import EngineerContext, Feedback, Plan, make_engineer
 from .errors import DataAgentError
 from .generators.generate import generate_for_plan
-from .generators.llm_session import TeacherStopped
-from .generators.registry import make_teacher_session
+from .generators.engine.llm_session import TeacherStopped
+from .generators.engine.factory import make_teacher_session
 from .records import atomic_write_json, write_submission
 from .report import write_report
 from .scoring import paired_gain
@@ -94,7 +94,7 @@ def check_specs(cfg: RunConfig) -> None:
     """Reject a malformed teacher/engineer spec or a missing API key before any work starts."""
     make_engineer(cfg.engineer)
     if cfg.teacher != "symbolic":
-        from .generators.specs import parse_spec, require_key
+        from .generators.teachers.specs import parse_spec, require_key
 
         require_key(parse_spec(cfg.teacher))
 

@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     from data_agent.domain import load_domain
     from data_agent.engineer.heuristic import EngineerContext, HeuristicEngineer
     from data_agent.generators.generate import QuantityError, generate_for_plan
-    from data_agent.generators.llm_session import LLMSession
+    from data_agent.generators.engine.llm_session import LLMSession
     from data_agent.validators import default_pipeline
 
     domain = load_domain("science")

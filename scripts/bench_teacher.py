@@ -45,11 +45,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from data_agent.generators.base import SamplingParams, TeacherRequest, TeacherResponse
-from data_agent.generators.budget import ModelPrice, PriceTable
-from data_agent.generators.cache import ResponseCache
-from data_agent.generators.openai_backend import OpenAIChatTeacher
-from data_agent.generators.runner import RunnerConfig, TeacherRunner
+from data_agent.generators.teachers.base import SamplingParams, TeacherRequest, TeacherResponse
+from data_agent.generators.engine.budget import ModelPrice, PriceTable
+from data_agent.generators.engine.cache import ResponseCache
+from data_agent.generators.teachers.openai_backend import OpenAIChatTeacher
+from data_agent.generators.engine.runner import RunnerConfig, TeacherRunner
 from data_agent.testing.emulator import DEFAULT_API_KEY
 
 MODEL = "emu-model"

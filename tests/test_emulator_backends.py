@@ -18,8 +18,8 @@ import httpx
 import jsonschema
 import pytest
 
-from data_agent.generators.anthropic_backend import AnthropicBatchTeacher, AnthropicTeacher
-from data_agent.generators.base import (
+from data_agent.generators.teachers.anthropic_backend import AnthropicBatchTeacher, AnthropicTeacher
+from data_agent.generators.teachers.base import (
     PROBLEM_SCHEMA,
     FatalError,
     RetryableError,
@@ -27,7 +27,7 @@ from data_agent.generators.base import (
     TeacherError,
     TeacherRequest,
 )
-from data_agent.generators.openai_backend import OpenAIBatchTeacher, OpenAIChatTeacher, compute_cost
+from data_agent.generators.teachers.openai_backend import OpenAIBatchTeacher, OpenAIChatTeacher, compute_cost
 from data_agent.testing import BatchConfig, FaultConfig, ProviderEmulator
 
 KEY = "sk-" + "test-SECRET123"  # fake, assembled so scanners do not flag it

@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 
 from data_agent.errors import DataAgentError
-from data_agent.generators import hf_structured
-from data_agent.generators.base import PROBLEM_SCHEMA, SamplingParams, TeacherRequest
+from data_agent.generators.teachers import hf_structured
+from data_agent.generators.teachers.base import PROBLEM_SCHEMA, SamplingParams, TeacherRequest
 from data_agent.generators.generate import parse_problem_reply
 from data_agent.scoring import strict_format_ok
 
@@ -70,7 +70,7 @@ def test_hf_tiny_llama_structured_replies_are_schema_valid(da_home: Path, tmp_pa
     """Even a random-weight model writes schema-valid problem documents whose
     solution ends with the required boxed sentence."""
     from data_agent.domain import load_domain
-    from data_agent.generators.llm_session import LLMSession
+    from data_agent.generators.engine.llm_session import LLMSession
 
     with LLMSession("hf:tiny-llama", load_domain("science"), tmp_path / "run", max_tokens=512, use_cache=False,
                     teacher_options={"batch_size": 2}) as session:
@@ -103,7 +103,7 @@ def test_hf_tiny_llama_structured_replies_are_schema_valid(da_home: Path, tmp_pa
 
 def test_hf_without_xgrammar_says_how_to_install(monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    from data_agent.generators.hf_backend import HFTeacher
+    from data_agent.generators.teachers.hf_backend import HFTeacher
 
     monkeypatch.setattr(hf_structured, "available", lambda: False)
     t = HFTeacher("tiny-llama")

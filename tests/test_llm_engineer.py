@@ -15,7 +15,7 @@ from data_agent.domain import load_domain, unsealed_test
 from data_agent.engineer import EngineerContext, Feedback, HeuristicEngineer, Plan, make_engineer
 from data_agent.engineer.llm import LLM_PLAN_SCHEMA, LLMEngineer
 from data_agent.errors import DataAgentError
-from data_agent.generators.registry import symbolic_topics
+from data_agent.generators.engine.factory import symbolic_topics
 from data_agent.testing import ProviderEmulator
 
 KEY = "sk-" + "test-ENGINEER-SECRET"  # fake

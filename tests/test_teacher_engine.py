@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 
 from data_agent.errors import DataAgentError
-from data_agent.generators.base import PROBLEM_SCHEMA, SamplingParams, TeacherRequest
+from data_agent.generators.teachers.base import PROBLEM_SCHEMA, SamplingParams, TeacherRequest
 from data_agent.generators.generate import parse_problem_reply
-from data_agent.generators.openai_backend import OpenAIChatTeacher
-from data_agent.generators.runner import RunnerConfig, TeacherRunner
-from data_agent.generators.specs import SpecError, build_teacher, parse_spec, require_key
+from data_agent.generators.teachers.openai_backend import OpenAIChatTeacher
+from data_agent.generators.engine.runner import RunnerConfig, TeacherRunner
+from data_agent.generators.teachers.specs import SpecError, build_teacher, parse_spec, require_key
 from data_agent.testing import FaultConfig, ProviderEmulator
 from data_agent.testing.emulator import default_responder, request_content_key
 
@@ -80,8 +80,8 @@ def test_missing_key_names_the_variable(spec: str, env: str, monkeypatch: pytest
 def test_keys_come_from_the_environment_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
-    from data_agent.generators.anthropic_backend import AnthropicBatchTeacher, AnthropicTeacher
-    from data_agent.generators.openai_backend import OpenAIBatchTeacher
+    from data_agent.generators.teachers.anthropic_backend import AnthropicBatchTeacher, AnthropicTeacher
+    from data_agent.generators.teachers.openai_backend import OpenAIBatchTeacher
 
     assert isinstance(build_teacher("openai:gpt-4.1-mini"), OpenAIChatTeacher)
     assert isinstance(build_teacher("anthropic:claude-sonnet-4-5"), AnthropicTeacher)
@@ -109,7 +109,7 @@ def _fake_sampling(structured: bool) -> SimpleNamespace:
 
 
 def test_vllm_request_mapping() -> None:
-    from data_agent.generators.vllm_backend import make_sampling_params, vllm_request_args
+    from data_agent.generators.teachers.vllm_backend import make_sampling_params, vllm_request_args
 
     req = TeacherRequest(messages=({"role": "system", "content": "s"}, {"role": "user", "content": "u"}),
                          params=SamplingParams(temperature=0.3, max_tokens=77, top_p=0.9, seed=5, stop=("END",)),
@@ -129,7 +129,7 @@ def test_vllm_request_mapping() -> None:
 
 
 def test_vllm_teacher_through_the_runner_with_a_stand_in_engine() -> None:
-    from data_agent.generators.vllm_backend import VLLMTeacher
+    from data_agent.generators.teachers.vllm_backend import VLLMTeacher
 
     good = json.dumps({"problem": "A car moves 10 m in 2 s.", "unit": "m/s",
                        "solution": "v = 10/2. The answer is therefore \\boxed{5.000}.", "answer": 5.0})
@@ -171,7 +171,7 @@ def test_hf_tiny_llama_teacher_generates(da_home: Path, tmp_path: Path) -> None:
     """A real local model answers through the session; its garbled JSON is a
     counted rejection, not a crash."""
     from data_agent.domain import load_domain
-    from data_agent.generators.llm_session import LLMSession
+    from data_agent.generators.engine.llm_session import LLMSession
 
     with LLMSession("hf:tiny-llama", load_domain("science"), tmp_path / "run", max_tokens=12,
                     teacher_options={"batch_size": 2}) as session:
@@ -258,9 +258,9 @@ _WORKLOAD = r"""
 import asyncio, json, os, sys
 sys.path.insert(0, os.environ["TEST_DIR"])
 from test_teacher_engine import _requests, _RUNNER_KW, _CLIENT_TIMEOUT, N_FAULT
-from data_agent.generators.cache import ResponseCache
-from data_agent.generators.openai_backend import OpenAIChatTeacher
-from data_agent.generators.runner import RunnerConfig, TeacherRunner
+from data_agent.generators.engine.cache import ResponseCache
+from data_agent.generators.teachers.openai_backend import OpenAIChatTeacher
+from data_agent.generators.engine.runner import RunnerConfig, TeacherRunner
 
 async def main():
     teacher = OpenAIChatTeacher("emu-model", base_url=sys.argv[1], api_key=os.environ["OPENAI_API_KEY"],
@@ -323,7 +323,7 @@ def test_sigkill_mid_run_then_rerun_asks_only_the_missing(tmp_path: Path) -> Non
         assert emu.calls["openai.chat"] - http_faults - served["malformed"] == missing
         clean = emu.clean_completions
         assert sum(clean.values()) == missing and max(clean.values()) == 1
-        from data_agent.generators.openai_backend import OpenAIChatTeacher as T
+        from data_agent.generators.teachers.openai_backend import OpenAIChatTeacher as T
 
         cache_key = {r.cache_key(T.backend, "emu-model"): r for r in reqs}
         for key in cached:  # ...and never a request whose answer was cached
@@ -340,7 +340,7 @@ def test_session_reasks_garbled_replies_without_tripping_the_breaker(tmp_path: P
     times without backoff, ends as an error response (a counted rejection), and
     30 such requests do not open the circuit breaker (it is for transport failures)."""
     from data_agent.domain import load_domain
-    from data_agent.generators.llm_session import LLMSession
+    from data_agent.generators.engine.llm_session import LLMSession
 
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     with ProviderEmulator(api_key=KEY, responder=lambda m, s: '{"problem": "cut') as emu:
@@ -362,8 +362,8 @@ def test_resumed_session_budget_counts_what_the_first_process_spent(tmp_path: Pa
     same run directory (as ``data-agent resume`` does) starts from the spending
     on record and stops at the limit, counted at the emulator."""
     from data_agent.domain import load_domain
-    from data_agent.generators.budget import Budget
-    from data_agent.generators.llm_session import LLMSession, TeacherStopped
+    from data_agent.generators.engine.budget import Budget
+    from data_agent.generators.engine.llm_session import LLMSession, TeacherStopped
 
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     domain = load_domain("science")
@@ -389,7 +389,7 @@ def test_run_stopped_by_its_budget_resumes_with_a_higher_one(tmp_path: Path, da_
     made; ``resume`` with a higher budget finishes it, and the run's spending
     (calls made before and after the stop) matches the emulator's count."""
     from data_agent.config import load_config
-    from data_agent.generators.llm_session import TeacherStopped
+    from data_agent.generators.engine.llm_session import TeacherStopped
     from data_agent.loop import resume, specialize
 
     monkeypatch.setenv("OPENAI_API_KEY", KEY)

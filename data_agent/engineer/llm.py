@@ -5,7 +5,7 @@
 ``reflect(ctx, feedback)``) and returns the same :class:`Plan`. Each call sends
 one request to the model named by the spec (``openai:...``, ``anthropic:...``,
 ``openai-compatible:URL@model``, ``hf:...``, ``vllm:...``) through the one
-:class:`~data_agent.generators.runner.TeacherRunner` (retries, circuit breaker,
+:class:`~data_agent.generators.engine.runner.TeacherRunner` (retries, circuit breaker,
 SQLite response cache), asking for a JSON document matching
 :data:`LLM_PLAN_SCHEMA` (:data:`PLAN_SCHEMA` without ``iteration``,
 ``n_records`` and ``teacher``, which are filled in here).
@@ -278,7 +278,7 @@ class LLMEngineer:
     def __init__(self, spec: str, *, run_dir: str | Path | None = None, cache_dir: str | Path | None = None,
                  max_reasks: int = 2, use_cache: bool = True, temperature: float = 0.2, max_tokens: int = 4096,
                  timeout: float = 180.0, max_retries: int = 5, teacher: Any = None):
-        from ..generators.specs import SpecError, parse_spec, require_key
+        from ..generators.teachers.specs import SpecError, parse_spec, require_key
 
         try:
             self.spec = parse_spec(spec)
@@ -413,8 +413,8 @@ class LLMEngineer:
     def _ensure(self) -> None:
         if self._meter is not None:
             return
-        from ..generators.budget import CostMeter, ModelPrice, PriceTable
-        from ..generators.cache import ResponseCache
+        from ..generators.engine.budget import CostMeter, ModelPrice, PriceTable
+        from ..generators.engine.cache import ResponseCache
 
         self._prices = PriceTable.load()
         if self.spec.is_local:
@@ -433,8 +433,8 @@ class LLMEngineer:
         """(teacher, owned): online clients are built per call (their connections
         belong to that call's event loop) and closed after it; local models are
         kept."""
-        from ..generators.llm_session import ContentTolerantTeacher
-        from ..generators.specs import build_teacher
+        from ..generators.engine.llm_session import ContentTolerantTeacher
+        from ..generators.teachers.specs import build_teacher
 
         if self._given_teacher is not None:
             t, owned = self._given_teacher, False
@@ -449,8 +449,8 @@ class LLMEngineer:
         return t, owned
 
     def _ask(self, messages: list[dict[str, str]]) -> Any:
-        from ..generators.base import SamplingParams, TeacherRequest
-        from ..generators.runner import RunnerConfig, TeacherRunner
+        from ..generators.teachers.base import SamplingParams, TeacherRequest
+        from ..generators.engine.runner import RunnerConfig, TeacherRunner
 
         self._ensure()
         request = TeacherRequest(messages=tuple(messages),

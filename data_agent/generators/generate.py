@@ -28,7 +28,7 @@ from ..engineer.plan import Plan
 from ..errors import DataAgentError
 from ..records import JsonlAppender, Record, read_pool
 from ..validators import Pipeline
-from .base import PROBLEM_SCHEMA, SamplingParams, TeacherRequest, TeacherResponse, parse_json_text
+from .teachers.base import PROBLEM_SCHEMA, SamplingParams, TeacherRequest, TeacherResponse, parse_json_text
 
 
 class QuantityError(DataAgentError):

@@ -4,7 +4,7 @@ Templates are keyed by domain name (``PROMPTS["science"]``) with a generic
 fallback (``PROMPTS["generic"]``). A prompt asks for a NEW problem on one
 topic at one difficulty, a concise worked solution ending with exactly
 ``The answer is therefore \\boxed{X.XXX}.`` and the numeric answer, as a JSON
-document matching :data:`~data_agent.generators.base.PROBLEM_SCHEMA`. It shows
+document matching :data:`~data_agent.generators.teachers.base.PROBLEM_SCHEMA`. It shows
 two of the pack's seed problems (worked solutions, never validation or test
 items) for style, chosen deterministically from the request's seed.
 
@@ -155,7 +155,7 @@ def pick_examples(seeds: Sequence[dict[str, Any]], sources: Sequence[str], seed:
 def example_json(seed: dict[str, Any], *, max_chars: int = 300) -> str:
     """A seed problem as the one-line JSON document a compact prompt asks for:
     fields in the order ``problem``, ``unit``, ``solution``, ``answer`` (the
-    order of :func:`~data_agent.generators.hf_structured.problem_grammar`), the
+    order of :func:`~data_agent.generators.teachers.hf_structured.problem_grammar`), the
     solution cut to ``max_chars`` and ending with the boxed answer (three decimals)."""
     try:
         answer: Any = float(str(seed.get("answer_number", "")).strip())
@@ -182,7 +182,7 @@ def render_messages(template: PromptTemplate, *, domain: str, instruction: str, 
 
     ``compact``: the template's short prompt for small local teachers
     (``hf:``), whose CPU time grows with the prompt and whose decoding grammar
-    (:mod:`data_agent.generators.hf_structured`) already fixes the reply's form:
+    (:mod:`data_agent.generators.teachers.hf_structured`) already fixes the reply's form:
     a few lines and the first example as a JSON document."""
     scenarios = SCENARIOS.get(subject, _DEFAULT_SCENARIOS)
     rng = random.Random(f"scenario:{seed}")

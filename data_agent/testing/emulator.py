@@ -15,7 +15,7 @@ the text (``messages`` are normalized ``{"role", "content"}`` dicts, an Anthropi
 ``system`` parameter becoming a leading system message; ``schema`` is the requested
 JSON schema or ``None``). The default derives everything from a hash of the last
 user message and, when a schema is asked, returns a JSON document valid against it
-(a physics-problem document for :data:`~data_agent.generators.base.PROBLEM_SCHEMA`).
+(a physics-problem document for :data:`~data_agent.generators.teachers.base.PROBLEM_SCHEMA`).
 
 Faults (:class:`FaultConfig`) are deterministic: a seeded RNG drawn in request
 arrival order, plus an explicit queue (:meth:`ProviderEmulator.inject`) for exact

@@ -2,7 +2,7 @@
 
 A small local model (SmolLM2-135M) almost never writes a valid JSON document on
 its own. With `xgrammar <https://xgrammar.mlc.ai/>`_ (a dependency),
-:class:`~data_agent.generators.hf_backend.HFTeacher` masks, at every decoding
+:class:`~data_agent.generators.teachers.hf_backend.HFTeacher` masks, at every decoding
 step, the tokens that would leave the request's grammar: every reply that ends
 within the token budget is then a document valid against the request's JSON
 schema (a reply cut by the budget is still a counted rejection).

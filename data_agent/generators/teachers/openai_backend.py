@@ -9,7 +9,7 @@ batch id in a JSON state file *before* polling, and on a later run (same state
 file) picks in-flight batches up again instead of resubmitting them.
 
 This module also holds the provider-neutral pieces shared with
-:mod:`data_agent.generators.anthropic_backend` (retry-after parsing, key
+:mod:`data_agent.generators.teachers.anthropic_backend` (retry-after parsing, key
 redaction, JSON output checking, the batch state file and the batch driver).
 The SDKs are imported lazily, so importing this module is cheap.
 """
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..logging_utils import redact as redact_text
+from ...logging_utils import redact as redact_text
 from .base import (
     FatalError,
     OnlineTeacher,

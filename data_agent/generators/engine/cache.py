@@ -2,7 +2,7 @@
 
 One table maps a request's cache key (``TeacherRequest.cache_key(backend,
 model)``, a SHA-256 of everything that changes the answer) to the JSON of the
-:class:`~data_agent.generators.base.TeacherResponse`, with the backend, model and
+:class:`~data_agent.generators.teachers.base.TeacherResponse`, with the backend, model and
 creation time. Every ``put`` is committed at once (autocommit, WAL journal), so
 a response is on disk before the caller uses it and a crash loses nothing.
 ``put_many`` stores several responses in one transaction (one commit: the
@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
-from .base import TeacherResponse
+from ..teachers.base import TeacherResponse
 
 __all__ = ["ResponseCache"]
 

@@ -1,7 +1,7 @@
 """A teacher session on an LLM (any spec but ``symbolic``).
 
 :class:`LLMSession` has the interface of
-:class:`~data_agent.generators.registry.SymbolicSession` (``call``, ``build``,
+:class:`~data_agent.generators.engine.factory.SymbolicSession` (``call``, ``build``,
 ``topics``, ``note``, ``usage``):
 
 * ``build`` turns (topic, difficulty, attempt, seed, iteration) into a
@@ -30,16 +30,16 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ..domain import Domain, ngram_hashes
-from ..engineer import TopicInfo
-from ..errors import DataAgentError
-from .base import PROBLEM_SCHEMA, RetryableError, SamplingParams, TeacherRequest, TeacherResponse
+from ...domain import Domain, ngram_hashes
+from ...engineer import TopicInfo
+from ...errors import DataAgentError
+from ..teachers.base import PROBLEM_SCHEMA, RetryableError, SamplingParams, TeacherRequest, TeacherResponse
 from .budget import Budget, BudgetExceeded, CostMeter, ModelPrice, PriceTable
 from .cache import ResponseCache
-from .prompts import pick_examples, render_messages, template_for
-from .registry import symbolic_topics
+from ..prompts import pick_examples, render_messages, template_for
+from .factory import symbolic_topics
 from .runner import CircuitOpen, RunnerConfig, TeacherRunner
-from .specs import TeacherSpec, build_teacher, parse_spec
+from ..teachers.specs import TeacherSpec, build_teacher, parse_spec
 
 __all__ = ["ContentTolerantTeacher", "LLMSession", "TeacherStopped", "default_runner_config",
            "is_content_error"]
@@ -132,7 +132,7 @@ class LLMSession:
     """Teacher session for an LLM spec.
 
     Args:
-        spec: a model spec (see :mod:`data_agent.generators.specs`), not ``symbolic``.
+        spec: a model spec (see :mod:`data_agent.generators.teachers.specs`), not ``symbolic``.
         domain: the domain pack (prompt template, seed problems, instruction).
         run_dir: the run directory (batch teachers keep their state under ``run_dir/teacher``).
         runner_config: runner settings (:func:`default_runner_config` if ``None``).
@@ -171,7 +171,7 @@ class LLMSession:
         if not getattr(self.teacher, "is_batch", False) and callable(getattr(self.teacher, "generate_one", None)):
             self.teacher = ContentTolerantTeacher(self.teacher)
         if cache_dir is None:
-            from ..trainers.student import home_dir
+            from ...trainers.student import home_dir
 
             cache_dir = home_dir() / "cache"
         self.cache = ResponseCache(Path(cache_dir) / "teacher.sqlite") if use_cache else None

@@ -10,17 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..domain import Domain
-from ..engineer import TopicInfo
-from .base import TeacherRequest, TeacherResponse
+from ...domain import Domain
+from ...engineer import TopicInfo
+from ..teachers.base import TeacherRequest, TeacherResponse
 from .budget import CostMeter
-from .generate import symbolic_request_builder
+from ..generate import symbolic_request_builder
 
 
 def symbolic_topics() -> dict[str, TopicInfo]:
     """The topic list of the symbolic library (subject and SciBench sources per
     topic): what the symbolic teacher writes, and what LLM teachers are asked for."""
-    from . import symbolic
+    from .. import symbolic
 
     out: dict[str, TopicInfo] = {}
     for topic, names in sorted(symbolic.topics().items()):
@@ -33,14 +33,14 @@ class SymbolicSession:
     """The offline default: sympy-computed problems with exact answers.
 
     Requests are counted like an LLM session's, in a
-    :class:`~data_agent.generators.budget.CostMeter` kept in
+    :class:`~data_agent.generators.engine.budget.CostMeter` kept in
     ``run_dir/teacher/meter.json`` (in memory without ``run_dir``), so a
     resumed run's counts continue where they stopped.
     """
 
     def __init__(self, domain: Domain, run_dir: Path | None = None):
-        from . import symbolic
-        from .symbolic.teacher import SymbolicTeacher
+        from .. import symbolic
+        from ..teachers.symbolic import SymbolicTeacher
 
         self.teacher = SymbolicTeacher()
         self.meter = CostMeter(Path(run_dir) / "teacher" / "meter.json" if run_dir is not None else None)
@@ -71,15 +71,15 @@ class SymbolicSession:
 def make_teacher_session(spec: str, domain: Domain, run_dir: Path, teachers: Any = None):
     """The session for a teacher spec: ``symbolic`` -> :class:`SymbolicSession`;
     any other spec (``openai:...``, ``hf:...``, see
-    :mod:`data_agent.generators.specs`) -> an
-    :class:`~data_agent.generators.llm_session.LLMSession` configured from
+    :mod:`data_agent.generators.teachers.specs`) -> an
+    :class:`~data_agent.generators.engine.llm_session.LLMSession` configured from
     ``teachers`` (a :class:`data_agent.config.TeacherConfig`). A malformed spec or
     a missing API key raises :class:`DataAgentError`."""
     if spec == "symbolic":
         return SymbolicSession(domain, run_dir)
     from .budget import Budget, PriceTable
     from .llm_session import LLMSession, default_runner_config
-    from .specs import parse_spec
+    from ..teachers.specs import parse_spec
 
     if teachers is None:
         return LLMSession(spec, domain, run_dir)

@@ -1,7 +1,7 @@
 """The symbolic teacher: the Teacher seam backed by the sympy template library.
 
 Each request names a template, a seed and a difficulty in its ``metadata``;
-the reply is the JSON document of :data:`~data_agent.generators.base.PROBLEM_SCHEMA`
+the reply is the JSON document of :data:`~data_agent.generators.teachers.base.PROBLEM_SCHEMA`
 (``problem``, ``unit``, ``solution``, ``answer``). Free, offline and
 deterministic; bad requests come back with ``error`` set instead of raising.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..base import TeacherRequest, TeacherResponse, Usage
-from . import TEMPLATES, generate
+from .base import TeacherRequest, TeacherResponse, Usage
+from ..symbolic import TEMPLATES, generate
 
 
 class SymbolicTeacher:

@@ -20,7 +20,7 @@ import importlib.util
 import threading
 from typing import Any, Mapping, Sequence
 
-from ..errors import DataAgentError
+from ...errors import DataAgentError
 from .base import FatalError, TeacherRequest, TeacherResponse, Usage
 
 __all__ = ["VLLMTeacher", "make_sampling_params", "response_from_vllm_output", "vllm_request_args",

@@ -164,7 +164,7 @@ class AnthropicTeacher(OnlineTeacher):
 
 class AnthropicBatchTeacher(BatchTeacherBase):
     """Message Batches, with the same state/resume/resubmission rules as
-    :class:`~data_agent.generators.openai_backend.OpenAIBatchTeacher`
+    :class:`~data_agent.generators.teachers.openai_backend.OpenAIBatchTeacher`
     (``custom_id`` = cache key, which fits Anthropic's ``^[a-zA-Z0-9_-]{1,64}$``)."""
 
     backend = "anthropic"

@@ -20,7 +20,7 @@ any teacher and adds, in one place:
 
 A single bad request never stops the run: it gets a response with ``error``
 set. The run stops early only on :class:`CircuitOpen` or
-:class:`~data_agent.generators.budget.BudgetExceeded`, raised after every
+:class:`~data_agent.generators.engine.budget.BudgetExceeded`, raised after every
 completed response was kept (cached); both carry the partial results as
 ``exc.results``.
 """
@@ -45,8 +45,8 @@ from typing import Any
 import jsonschema
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
-from ..logging_utils import redact
-from .base import (FatalError, RetryableError, TeacherError, TeacherRequest, TeacherResponse, Usage,
+from ...logging_utils import redact
+from ..teachers.base import (FatalError, RetryableError, TeacherError, TeacherRequest, TeacherResponse, Usage,
                    parse_json_text)
 from .budget import Budget, BudgetExceeded, CostMeter, PriceTable
 from .cache import ResponseCache

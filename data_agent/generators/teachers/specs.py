@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataAgentError
-from .budget import PriceTable
+from ...errors import DataAgentError
+from ..engine.budget import PriceTable
 
 __all__ = ["SPEC_FORMS", "SpecError", "TeacherSpec", "build_teacher", "parse_spec", "require_key"]
 
@@ -165,7 +165,7 @@ def build_teacher(spec: str | TeacherSpec, *, state_dir: str | Path | None = Non
     """
     s = spec if isinstance(spec, TeacherSpec) else parse_spec(spec)
     if s.kind == "symbolic":
-        from .symbolic.teacher import SymbolicTeacher
+        from .symbolic import SymbolicTeacher
 
         return SymbolicTeacher(**options)
     if s.kind == "hf":

@@ -27,15 +27,15 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataAgentError
-from ..records import atomic_write_json
-from .base import Usage
+from ...errors import DataAgentError
+from ...records import atomic_write_json
+from ..teachers.base import Usage
 
 __all__ = ["Budget", "BudgetExceeded", "CostMeter", "Counters", "ModelPrice", "PriceTable"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PRICES_PATH = Path(__file__).resolve().parent.parent / "prices.toml"
+DEFAULT_PRICES_PATH = Path(__file__).resolve().parents[2] / "prices.toml"
 PRICES_ENV_VAR = "DATA_AGENT_PRICES"
 
 

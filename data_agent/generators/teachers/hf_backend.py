@@ -6,9 +6,9 @@ decoded in batches of ``batch_size`` with left padding (greedy when
 of the tokenizer renders the messages when it has one.
 
 Structured output: when a request carries a JSON schema, decoding is
-constrained to it with `xgrammar` (:mod:`data_agent.generators.hf_structured`;
+constrained to it with `xgrammar` (:mod:`data_agent.generators.teachers.hf_structured`;
 a problem request gets the tighter grammar
-:func:`~data_agent.generators.hf_structured.problem_grammar`), so every reply
+:func:`~data_agent.generators.teachers.hf_structured.problem_grammar`), so every reply
 that ends within the token budget is a schema-valid document. This is on by
 default (``structured=None``: used when xgrammar imports; ``True`` requires it;
 ``False`` turns it off). Without xgrammar a one-line notice is printed and
@@ -37,7 +37,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..errors import DataAgentError
+from ...errors import DataAgentError
 from .base import TeacherRequest, TeacherResponse, Usage
 
 __all__ = ["DEFAULT_MAX_NEW_TOKENS", "HFTeacher", "render_prompt"]
@@ -109,7 +109,7 @@ class HFTeacher:
 
     def _load(self) -> tuple[Any, Any]:
         if self._lm is None:
-            from ..trainers.student import load_model, load_tokenizer, resolve_student
+            from ...trainers.student import load_model, load_tokenizer, resolve_student
 
             self.path = resolve_student(self.model)
             tok = load_tokenizer(self.path)

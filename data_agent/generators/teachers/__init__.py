@@ -1,0 +1,3 @@
+"""The Teacher seam (``base``) and its backends: OpenAI and any OpenAI-compatible
+server, Anthropic, in-process vLLM, local transformers (``hf``) and the offline
+symbolic teacher. ``specs`` is the one table of backend kinds."""
