@@ -7,17 +7,63 @@ The resolved configuration is written to ``config.json`` in the run directory
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .errors import DataAgentError
-from .trainers.sft import TrainConfig
 
 
 class ConfigError(DataAgentError):
     """A configuration file or option is invalid."""
+
+
+def home_dir() -> Path:
+    """data-agent's cache home: ``$DATA_AGENT_HOME`` or ``~/.cache/data-agent``."""
+    return Path(os.environ.get("DATA_AGENT_HOME", Path.home() / ".cache" / "data-agent"))
+
+
+@dataclass
+class TrainConfig:
+    """How the student is fine-tuned. The same recipe and seed are used in every
+    iteration, so iterations differ only by their data."""
+
+    method: Literal["lora", "full"] = "lora"
+    """``lora`` trains PEFT LoRA adapters (merged into the weights after training);
+    ``full`` updates every weight."""
+    lora_r: int = 8
+    """LoRA rank."""
+    lora_alpha: int = 16
+    """LoRA scaling numerator (scale = alpha / r)."""
+    lora_dropout: float = 0.0
+    """Dropout on the LoRA path."""
+    lora_target_modules: str | list[str] = "all-linear"
+    """Modules that receive adapters (PEFT's ``all-linear`` = every linear layer but the head)."""
+    learning_rate: float = 1e-4
+    """Peak learning rate."""
+    num_train_epochs: float = 3.0
+    """Passes over the submission."""
+    lr_scheduler_type: str = "cosine"
+    """Learning-rate schedule."""
+    warmup_ratio: float = 0.1
+    """Share of steps spent warming up."""
+    per_device_train_batch_size: int = 8
+    """Examples per optimiser step (before accumulation)."""
+    gradient_accumulation_steps: int = 1
+    """Micro-batches accumulated per optimiser step."""
+    max_length: int = 768
+    """Token limit per example (longer ones are truncated from the end)."""
+    bf16: bool = False
+    """bfloat16 mixed precision (GPU recipe)."""
+    seed: int = 42
+    """Training seed (data order, dropout, LoRA init)."""
+    weight_decay: float = 0.0
+    """AdamW weight decay."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import DataAgentError
-from .scoring import normalise_number
+from .tasks.boxed_numeric import normalise_number
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 REQUIRED_MANIFEST_KEYS = ("name", "instruction", "splits", "seeds", "sample_submission", "description", "files")

@@ -28,7 +28,7 @@ from .generators.engine.llm_session import TeacherStopped
 from .generators.engine.factory import make_teacher_session
 from .records import atomic_write_json, write_submission
 from .report import write_report
-from .scoring import paired_gain
+from .stats import paired_gain
 from .trainers.evaluate import evaluate_model
 from .trainers.sft import train
 from .trainers.student import resolve_student

@@ -35,7 +35,8 @@ def make_records(n: int) -> list[dict[str, str]]:
 
 
 def child(method: str, records_file: str, epochs: float, student: str, lr: float) -> None:
-    from data_agent.trainers.sft import TrainConfig, train
+    from data_agent.config import TrainConfig
+    from data_agent.trainers.sft import train
     from data_agent.trainers.student import resolve_student
 
     records = json.loads(Path(records_file).read_text())

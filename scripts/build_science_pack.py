@@ -81,7 +81,7 @@ def main() -> None:
     (out / "decontamination.json").write_text(json.dumps({"n": 8, "hashes": hashes}) + "\n", encoding="utf-8")
 
     # A sample submission in the exact format: three seeds with their worked solutions.
-    from data_agent.scoring import format_answer, normalise_number
+    from data_agent.tasks.boxed_numeric import format_answer, normalise_number
     from data_agent.domain import format_problem
 
     sample = []

@@ -11,7 +11,7 @@ from data_agent.domain import (
     unsealed_test,
 )
 from data_agent.records import Record, SubmissionError, read_pool, JsonlAppender
-from data_agent.scoring import normalise_number
+from data_agent.tasks.boxed_numeric import normalise_number
 from data_agent.validators import default_pipeline, validate_submission
 
 

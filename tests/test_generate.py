@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from data_agent.domain import load_domain
-from data_agent.engineer.plan import Allocation, Plan
+from data_agent.plan import Allocation, Plan
 from data_agent.generators.teachers.base import PROBLEM_SCHEMA, SamplingParams, TeacherRequest, TeacherResponse
 from data_agent.generators.generate import QuantityError, generate_for_plan
 from data_agent.records import read_pool

@@ -13,7 +13,7 @@ from data_agent.errors import DataAgentError
 from data_agent.generators.teachers import hf_structured
 from data_agent.generators.teachers.base import PROBLEM_SCHEMA, SamplingParams, TeacherRequest
 from data_agent.generators.generate import parse_problem_reply
-from data_agent.scoring import strict_format_ok
+from data_agent.tasks.boxed_numeric import strict_format_ok
 
 needs_xgrammar = pytest.mark.skipif(not hf_structured.available(),
                                     reason="xgrammar not installed")

@@ -4,14 +4,13 @@ import math
 
 import pytest
 
-from data_agent.scoring import (
-    bootstrap_ci,
+from data_agent.stats import bootstrap_ci, paired_gain
+from data_agent.tasks.boxed_numeric import (
     extract_prediction,
     format_answer,
     is_correct,
     last_boxed,
     normalise_number,
-    paired_gain,
     parse_number,
     strict_format_ok,
     unit_power,

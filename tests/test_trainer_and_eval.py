@@ -6,7 +6,8 @@ import pytest
 
 from data_agent.domain import load_domain
 from data_agent.trainers.evaluate import evaluate_model, generate_outputs
-from data_agent.trainers.sft import TrainConfig, TrainingError, train
+from data_agent.config import TrainConfig
+from data_agent.trainers.sft import TrainingError, train
 from data_agent.trainers.student import TINY, load_tokenizer, resolve_student
 
 

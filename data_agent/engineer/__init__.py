@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from .heuristic import EngineerContext, Feedback, HeuristicEngineer, TopicInfo
-from .plan import PLAN_SCHEMA, Allocation, Plan, PlanError, validate_plan
+from ..plan import PLAN_SCHEMA, Allocation, Plan, PlanError, TopicInfo, validate_plan
+from .heuristic import EngineerContext, Feedback, HeuristicEngineer
 
 __all__ = ["EngineerContext", "Feedback", "HeuristicEngineer", "TopicInfo", "PLAN_SCHEMA", "Allocation", "Plan",
            "PlanError", "validate_plan", "make_engineer"]

@@ -13,13 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain import largest_remainder
-from .plan import Allocation, Plan, validate_plan
-
-
-@dataclass
-class TopicInfo:
-    subject: str
-    sources: list[str]
+from ..plan import Allocation, Plan, TopicInfo, validate_plan
 
 
 @dataclass

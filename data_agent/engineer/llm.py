@@ -38,7 +38,7 @@ from typing import Any
 
 from ..errors import DataAgentError
 from .heuristic import EngineerContext, Feedback, HeuristicEngineer
-from .plan import PLAN_SCHEMA, Plan, PlanError, validate_plan
+from ..plan import PLAN_SCHEMA, Plan, PlanError, validate_plan
 
 __all__ = ["LLMEngineer", "LLM_PLAN_SCHEMA", "ENGINEER_SPEC_FORMS", "STRATEGY_FAMILIES", "check_reply"]
 
@@ -423,7 +423,7 @@ class LLMEngineer:
         if self.use_cache:
             cache_dir = self.cache_dir
             if cache_dir is None:
-                from ..trainers.student import home_dir
+                from ..config import home_dir
 
                 cache_dir = home_dir() / "cache"
             self._cache = ResponseCache(Path(cache_dir) / "teacher.sqlite")

@@ -24,7 +24,7 @@ from typing import Any, Awaitable, Callable
 import jsonschema
 
 from ..domain import Domain, format_problem
-from ..engineer.plan import Plan
+from ..plan import Plan
 from ..errors import DataAgentError
 from ..records import JsonlAppender, Record, read_pool
 from ..validators import Pipeline

@@ -15,9 +15,11 @@ from typing import Callable
 
 from ..domain import EvalItem, iter_jsonl
 from ..errors import DataAgentError
-from ..scoring import ItemScore, Metrics, extract_prediction, follows_format, is_correct, summarise
+from ..stats import ItemScore, Metrics, summarise
+from ..tasks.boxed_numeric import extract_prediction, follows_format, is_correct
 from .sft import to_conversation
-from .student import home_dir, load_model, load_tokenizer
+from ..config import home_dir
+from .student import load_model, load_tokenizer
 
 _DONE_RE = re.compile(r"The answer is therefore \\boxed\{[^{}]*\}\.")
 

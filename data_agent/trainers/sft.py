@@ -11,57 +11,16 @@ import json
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable
 
+from ..config import TrainConfig
 from ..errors import DataAgentError
 from .student import load_model, load_tokenizer
 
 
 class TrainingError(DataAgentError):
     """Training could not run (empty loss mask, bad data...)."""
-
-
-@dataclass
-class TrainConfig:
-    """How the student is fine-tuned. The same recipe and seed are used in every
-    iteration, so iterations differ only by their data."""
-
-    method: Literal["lora", "full"] = "lora"
-    """``lora`` trains PEFT LoRA adapters (merged into the weights after training);
-    ``full`` updates every weight."""
-    lora_r: int = 8
-    """LoRA rank."""
-    lora_alpha: int = 16
-    """LoRA scaling numerator (scale = alpha / r)."""
-    lora_dropout: float = 0.0
-    """Dropout on the LoRA path."""
-    lora_target_modules: str | list[str] = "all-linear"
-    """Modules that receive adapters (PEFT's ``all-linear`` = every linear layer but the head)."""
-    learning_rate: float = 1e-4
-    """Peak learning rate."""
-    num_train_epochs: float = 3.0
-    """Passes over the submission."""
-    lr_scheduler_type: str = "cosine"
-    """Learning-rate schedule."""
-    warmup_ratio: float = 0.1
-    """Share of steps spent warming up."""
-    per_device_train_batch_size: int = 8
-    """Examples per optimiser step (before accumulation)."""
-    gradient_accumulation_steps: int = 1
-    """Micro-batches accumulated per optimiser step."""
-    max_length: int = 768
-    """Token limit per example (longer ones are truncated from the end)."""
-    bf16: bool = False
-    """bfloat16 mixed precision (GPU recipe)."""
-    seed: int = 42
-    """Training seed (data order, dropout, LoRA init)."""
-    weight_decay: float = 0.0
-    """AdamW weight decay."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def to_conversation(instruction: str, input_text: str, output: str | None = None) -> dict[str, Any]:

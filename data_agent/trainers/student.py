@@ -17,6 +17,7 @@ import os
 import shutil
 from pathlib import Path
 
+from ..config import home_dir
 from ..errors import DataAgentError
 
 EMBEDDED = "smollm2-135m"
@@ -27,11 +28,6 @@ ALIASES = {EMBEDDED: EMBEDDED, "smollm2": EMBEDDED, "SmolLM2-135M-Instruct": EMB
 
 class StudentError(DataAgentError):
     """The student model cannot be resolved or loaded."""
-
-
-def home_dir() -> Path:
-    """data-agent's cache home: ``$DATA_AGENT_HOME`` or ``~/.cache/data-agent``."""
-    return Path(os.environ.get("DATA_AGENT_HOME", Path.home() / ".cache" / "data-agent"))
 
 
 def embedded_gguf() -> Path:

@@ -15,7 +15,7 @@ import jsonschema
 from ..domain import Domain, ngram_hashes
 from ..errors import DataAgentError
 from ..records import Record, SubmissionError, read_submission
-from ..scoring import extract_prediction, strict_format_ok
+from ..tasks.boxed_numeric import extract_prediction, strict_format_ok
 
 
 @dataclass(frozen=True)

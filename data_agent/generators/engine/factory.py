@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ...domain import Domain
-from ...engineer import TopicInfo
+from ...plan import TopicInfo
 from ..teachers.base import TeacherRequest, TeacherResponse
 from .budget import CostMeter
 from ..generate import symbolic_request_builder

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ...domain import Domain, ngram_hashes
-from ...engineer import TopicInfo
+from ...plan import TopicInfo
 from ...errors import DataAgentError
 from ..teachers.base import PROBLEM_SCHEMA, RetryableError, SamplingParams, TeacherRequest, TeacherResponse
 from .budget import Budget, BudgetExceeded, CostMeter, ModelPrice, PriceTable
@@ -171,7 +171,7 @@ class LLMSession:
         if not getattr(self.teacher, "is_batch", False) and callable(getattr(self.teacher, "generate_one", None)):
             self.teacher = ContentTolerantTeacher(self.teacher)
         if cache_dir is None:
-            from ...trainers.student import home_dir
+            from ...config import home_dir
 
             cache_dir = home_dir() / "cache"
         self.cache = ResponseCache(Path(cache_dir) / "teacher.sqlite") if use_cache else None

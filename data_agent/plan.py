@@ -1,7 +1,13 @@
-"""The Plan: what the data engineer asks the generators for in one iteration.
+"""The contract between the data engineer and the generators.
 
-A plan is a JSON document checked against :data:`PLAN_SCHEMA`; the heuristic
+:class:`TopicInfo` describes one topic (skill) a teacher can write about; the
+pack lists its own, and the symbolic teacher reports those of its template
+library. A :class:`Plan` is what the engineer asks the generators for in one
+iteration: a JSON document checked against :data:`PLAN_SCHEMA`; the heuristic
 engineer and an LLM engineer produce the same type.
+
+This module sits at the bottom of the layers: the engineer writes plans, the
+generators read them, and neither imports the other for it.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from typing import Any
 
 import jsonschema
 
-from ..errors import DataAgentError
+from .errors import DataAgentError
 
 PLAN_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -43,6 +49,18 @@ PLAN_SCHEMA: dict[str, Any] = {
     "required": ["iteration", "n_records", "teacher", "allocations", "rationale"],
     "additionalProperties": False,
 }
+
+
+@dataclass
+class TopicInfo:
+    """One topic (skill) a teacher can write problems on."""
+
+    subject: str
+    """The broad subject (e.g. ``chemistry``), shown to teachers."""
+    sources: list[str]
+    """The evaluation sources (``EvalItem.source``) this topic serves."""
+    description: str = ""
+    """What the topic covers, in a sentence (given to LLM teachers and engineers)."""
 
 
 class PlanError(DataAgentError):

@@ -1,0 +1,1 @@
+"""Answer contracts, one module per task kind."""
