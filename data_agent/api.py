@@ -22,7 +22,7 @@ def evaluate(domain: str, *, split: str = "val", predictions: Path | None = None
     if (predictions is None) == (model is None):
         raise DataAgentError("give exactly one of --predictions FILE or --model NAME")
     if split == "test":
-        with unsealed_test("evaluate command"):
+        with unsealed_test("evaluate command (--split test, asked for by the user)"):
             items = dom.test_items(limit)
     else:
         items = dom.val_items(limit)
@@ -32,13 +32,13 @@ def evaluate(domain: str, *, split: str = "val", predictions: Path | None = None
         unknown = [k for k in preds if k not in known]
         if unknown and limit is None:
             raise DataAgentError(f"{predictions}: id {unknown[0]!r} is not in the {split} split of {dom.name}")
-        metrics, rows = score_outputs(items, preds, dom.rel_tol)
+        metrics, rows = score_outputs(items, preds, dom.task)
         missing = sum(1 for i in items if i.id not in preds)
     else:
-        from .trainers.student import resolve_student
+        from .models import resolve_student
 
-        metrics, rows = evaluate_model(resolve_student(model), items, dom.instruction,
-                                       max_new_tokens=max_new_tokens, rel_tol=dom.rel_tol)
+        metrics, rows = evaluate_model(resolve_student(model), items, dom.instruction, task=dom.task,
+                                       max_new_tokens=max_new_tokens)
         missing = 0
     m = metrics.to_dict()
     m["split"] = split

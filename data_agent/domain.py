@@ -1,28 +1,37 @@
-"""Domain packs: description, sample submission, seeds, splits, scorer settings.
+"""Domain packs: description, sample submission, seeds, splits, task, skills.
 
 A pack is a folder ``domains/<name>/`` with a ``pack.json`` manifest that names
 its files and records the sha256 of each; the loader verifies them, so a changed
-split is an error rather than a silent shift.
+split is an error rather than a silent shift. ``scorer.kind`` names the pack's
+task (:mod:`data_agent.tasks`), which reads the split rows (their field names are
+the benchmark's) and owns the answer contract; ``skills`` lists the topics
+teachers are asked for.
 
-The test split is sealed: :meth:`Domain.test_items` raises :class:`SealedSplitError`
-unless called inside :func:`unsealed_test`, which only the final scoring step of
-the loop uses. Decontamination against the test problems goes through hashed
-n-gram fingerprints built with the pack, never through the split itself.
+The test split is sealed: every read of it goes through one guarded function
+(:meth:`Domain._items`), which raises :class:`SealedSplitError` unless called
+inside :func:`unsealed_test`; only the final scoring step of the loop (and the
+user's own ``data-agent evaluate --split test``) opens it. Each read is recorded
+with its reason, in the run directory's ``audit.json`` when the opener names one.
+Decontamination against the test problems goes through hashed n-gram
+fingerprints built with the pack, never through the split itself.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import hashlib
 import json
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import DataAgentError
-from .tasks.boxed_numeric import normalise_number
+from .plan import TopicInfo
+from .records import EvalItem, atomic_write_json
+from .tasks import Task, TaskError, get_task
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 REQUIRED_MANIFEST_KEYS = ("name", "instruction", "splits", "seeds", "sample_submission", "description", "files")
@@ -39,15 +48,20 @@ class SealedSplitError(DataAgentError):
 # --------------------------------------------------------------------------- test seal
 
 _seal = threading.local()
-TEST_READS: list[str] = []  # audit trail: the reason of every unsealed read in this process
+TEST_READS: list[dict[str, Any]] = []
+"""Audit trail of this process: one entry per read of a test split (see :func:`unsealed_test`)."""
 
 
 @contextlib.contextmanager
-def unsealed_test(reason: str) -> Iterator[None]:
-    """Allow reads of the test split inside this block (final scoring only)."""
-    prev = getattr(_seal, "open", False)
-    _seal.open = True
-    TEST_READS.append(reason)
+def unsealed_test(reason: str, audit: Path | None = None) -> Iterator[None]:
+    """Allow reads of the test split inside this block (final scoring only).
+
+    Every read inside is recorded with ``reason`` in :data:`TEST_READS` and,
+    when ``audit`` names a file (a run's ``audit.json``), appended to it."""
+    if not str(reason or "").strip():
+        raise SealedSplitError("unsealing the test split needs a reason")
+    prev = getattr(_seal, "open", None)
+    _seal.open = (str(reason), Path(audit) if audit is not None else None)
     try:
         yield
     finally:
@@ -55,25 +69,35 @@ def unsealed_test(reason: str) -> Iterator[None]:
 
 
 def _test_is_unsealed() -> bool:
-    return getattr(_seal, "open", False)
+    return getattr(_seal, "open", None) is not None
+
+
+def _record_test_read(domain: str, path: Path, n_items: int) -> None:
+    reason, audit = _seal.open
+    entry = {"at": _dt.datetime.now().isoformat(timespec="seconds"), "domain": domain, "split": "test",
+             "file": path.name, "sha256": sha256_file(path), "items": n_items, "reason": reason}
+    TEST_READS.append(entry)
+    if audit is not None:
+        data = read_audit(audit)
+        data["test_reads"].append(entry)
+        atomic_write_json(audit, data)
+
+
+def read_audit(path: Path) -> dict[str, Any]:
+    """A run's ``audit.json`` (an empty audit when it does not exist yet)."""
+    path = Path(path)
+    if not path.is_file():
+        return {"test_reads": []}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise DomainError(f"{path}:{e.lineno}: malformed JSON ({e.msg})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("test_reads"), list):
+        raise DomainError(f"{path}: expected an object with a 'test_reads' list")
+    return data
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def clean_unit(unit: str | None) -> str:
-    """SciBench units carry stray whitespace and CRLFs; '$' alone means none."""
-    u = re.sub(r"\s+", " ", (unit or "")).strip()
-    if not u.replace("$", "").strip():
-        return ""
-    return u
-
-
-def format_problem(problem_text: str, unit: str | None) -> str:
-    """The ``input`` a student sees: the problem and the unit of the answer."""
-    text = (problem_text or "").replace("\r\n", "\n").strip()
-    u = clean_unit(unit)
-    return f"{text}\nThe unit of the answer is {u}." if u else text
 
 
 _LATEX_CMD_RE = re.compile(r"\\[a-zA-Z]+")
@@ -98,18 +122,6 @@ def ngram_hashes(text: str, n: int) -> set[str]:
 
 def sha256_file(p: Path) -> str:
     return hashlib.sha256(p.read_bytes()).hexdigest()
-
-
-@dataclass(frozen=True)
-class EvalItem:
-    """One evaluation problem, ready to prompt a student and score its reply."""
-
-    id: str
-    source: str
-    input: str
-    gold: float
-    unit: str
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 def iter_jsonl(path: Path, *, what: str = "a JSON object", error: type[DataAgentError] = DomainError
@@ -154,8 +166,28 @@ class Domain:
         return self.manifest["instruction"]
 
     @property
-    def rel_tol(self) -> float:
-        return float(self.manifest.get("scorer", {}).get("rel_tol", 0.05))
+    def task(self) -> Task:
+        """The pack's answer contract (``scorer.kind`` and its settings)."""
+        t = self.__dict__.get("_task")
+        if t is None:
+            scorer = dict(self.manifest.get("scorer") or {})
+            try:
+                t = get_task(scorer.get("kind", ""), scorer)
+            except TaskError as e:
+                raise DomainError(f"{self.path / 'pack.json'}: scorer: {e}") from None
+            self.__dict__["_task"] = t
+        return t
+
+    def skills(self) -> dict[str, TopicInfo]:
+        """The topics teachers are asked for: the pack's ``skills`` list
+        (``{"name", "description", "subject", "sources"}``), or, when it lists
+        none, one topic per evaluation source of ``sources``."""
+        listed = self.manifest.get("skills")
+        if listed:
+            return {str(s["name"]): TopicInfo(subject=str(s.get("subject", "")), sources=list(s.get("sources", [])),
+                                              description=str(s.get("description", ""))) for s in listed}
+        return {src: TopicInfo(subject=str(subject), sources=[src], description=f"problems like those of {src}")
+                for src, subject in sorted((self.manifest.get("sources") or {}).items())}
 
     @property
     def description(self) -> str:
@@ -183,19 +215,23 @@ class Domain:
         return read_jsonl(self.path / self.manifest["seeds"])
 
     def _items(self, split: str) -> list[EvalItem]:
+        """The one function that reads a split; the test split only inside
+        :func:`unsealed_test`, and each such read is recorded."""
+        if split == "test" and not _test_is_unsealed():
+            raise SealedSplitError(
+                f"the test split of domain {self.name!r} is sealed: it is read only by the final scoring step")
         p = self.path / self.manifest["splits"][split]
+        task = self.task
         items = []
         for i, r in iter_jsonl(p):  # i: the line number, for errors
             try:
-                items.append(EvalItem(
-                    id=str(r["id"]), source=str(r["source"]).strip(),
-                    input=format_problem(r["problem_text"], r.get("unit", "")),
-                    gold=normalise_number(str(r["answer_number"])), unit=clean_unit(r.get("unit", "")), raw=r,
-                ))
+                items.append(task.item(r))
             except KeyError as e:
                 raise DomainError(f"{p}:{i}: missing field {e.args[0]!r}") from None
-            except ValueError as e:
+            except (TypeError, ValueError) as e:
                 raise DomainError(f"{p}:{i}: {e}") from None
+        if split == "test":
+            _record_test_read(self.name, p, len(items))
         return items
 
     def val_items(self, limit: int | None = None) -> list[EvalItem]:
@@ -203,9 +239,7 @@ class Domain:
         return stratified_subset(items, limit) if limit else items
 
     def test_items(self, limit: int | None = None) -> list[EvalItem]:
-        if not _test_is_unsealed():
-            raise SealedSplitError(
-                f"the test split of domain {self.name!r} is sealed: it is read only by the final scoring step")
+        """The test split (or its subset); raises :class:`SealedSplitError` outside :func:`unsealed_test`."""
         items = self._items("test")
         return stratified_subset(items, limit) if limit else items
 
@@ -215,6 +249,28 @@ class Domain:
         p = self.path / self.manifest["decontamination"]["file"]
         data = json.loads(p.read_text(encoding="utf-8"))
         return set(data["hashes"])
+
+
+def _check_skills(manifest: dict[str, Any], where: Path) -> None:
+    """``skills``: a list of ``{"name", "description", "subject", "sources"}`` with unique names."""
+    skills = manifest.get("skills")
+    if skills is None:
+        return
+    if not isinstance(skills, list):
+        raise DomainError(f"{where}: 'skills' must be a list")
+    seen: set[str] = set()
+    for i, sk in enumerate(skills):
+        if not isinstance(sk, dict) or not isinstance(sk.get("name"), str) or not sk["name"].strip():
+            raise DomainError(f"{where}: skills[{i}]: expected an object with a non-empty 'name'")
+        if sk["name"] in seen:
+            raise DomainError(f"{where}: skills[{i}]: duplicate skill name {sk['name']!r}")
+        seen.add(sk["name"])
+        for key in ("description", "subject"):
+            if key in sk and not isinstance(sk[key], str):
+                raise DomainError(f"{where}: skills[{i}].{key}: expected a string")
+        srcs = sk.get("sources", [])
+        if not isinstance(srcs, list) or not all(isinstance(x, str) for x in srcs):
+            raise DomainError(f"{where}: skills[{i}].sources: expected a list of source names")
 
 
 def largest_remainder(weights: dict[str, float], total: int) -> dict[str, int]:
@@ -277,6 +333,8 @@ def load_domain(name_or_path: str | Path, verify: bool = True) -> Domain:
         if k not in manifest:
             raise DomainError(f"{manifest_path}: missing field {k!r}")
     dom = Domain(name=manifest["name"], path=p, manifest=manifest)
+    _check_skills(manifest, manifest_path)
+    dom.task  # an unknown task kind or a bad scorer setting fails here, before any work
     if verify:
         for fname, digest in manifest["files"].items():
             f = p / fname

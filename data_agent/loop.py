@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import RunConfig, apply_overrides
-from .domain import Domain, load_domain, unsealed_test
+from .domain import Domain, load_domain, stratified_subset, unsealed_test
 from .engineer import EngineerContext, Feedback, Plan, make_engineer
 from .errors import DataAgentError
 from .generators.generate import generate_for_plan
@@ -31,7 +31,7 @@ from .report import write_report
 from .stats import paired_gain
 from .trainers.evaluate import evaluate_model
 from .trainers.sft import train
-from .trainers.student import resolve_student
+from .models import resolve_student
 from .ui import Reporter
 from .validators import default_pipeline
 
@@ -80,7 +80,7 @@ def specialize(cfg: RunConfig, run_dir: Path | None = None, reporter: Reporter |
                submissions_root: Path | None = None) -> Path:
     """Start a new run; returns its run directory."""
     domain = load_domain(cfg.domain)  # fail fast on a broken pack, before creating anything
-    check_specs(cfg)
+    check_specs(cfg, domain)
     run_dir = Path(run_dir) if run_dir else new_run_dir(domain.name, submissions_root)
     if (run_dir / "state.json").exists():
         raise DataAgentError(f"{run_dir} already holds a run: use `data-agent resume {run_dir}`")
@@ -90,9 +90,14 @@ def specialize(cfg: RunConfig, run_dir: Path | None = None, reporter: Reporter |
     return _run(run_dir, cfg, domain, reporter or Reporter())
 
 
-def check_specs(cfg: RunConfig) -> None:
-    """Reject a malformed teacher/engineer spec or a missing API key before any work starts."""
+def check_specs(cfg: RunConfig, domain: Domain | None = None) -> None:
+    """Reject a malformed teacher/engineer spec, a missing API key, or a symbolic
+    teacher for a domain it has no templates for, before any work starts."""
     make_engineer(cfg.engineer)
+    if cfg.teacher == "symbolic" and domain is not None:
+        from .generators.engine.symbolic_session import SymbolicSession
+
+        SymbolicSession(domain)  # raises for a domain without a template library
     if cfg.teacher != "symbolic":
         from .generators.teachers.specs import parse_spec, require_key
 
@@ -146,8 +151,9 @@ def _eval(model_path, items, domain: Domain, cfg: RunConfig, reporter: Reporter,
             done[0] += n
             update(completed=done[0])
 
-        return evaluate_model(model_path, items, domain.instruction, max_new_tokens=cfg.eval.max_new_tokens,
-                              batch_size=cfg.eval.batch_size, rel_tol=domain.rel_tol, cache=cache, progress_cb=cb)
+        return evaluate_model(model_path, items, domain.instruction, task=domain.task,
+                              max_new_tokens=cfg.eval.max_new_tokens, batch_size=cfg.eval.batch_size, cache=cache,
+                              progress_cb=cb)
 
 
 def _eval_file(metrics, rows, split: str, n_split: int) -> dict[str, Any]:
@@ -160,6 +166,8 @@ def _eval_file(metrics, rows, split: str, n_split: int) -> dict[str, Any]:
 def _run(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter) -> Path:
     state = RunState(run_dir)
     state.set("status", "running")
+    if not (run_dir / "audit.json").is_file():  # every read of the test split is appended here
+        atomic_write_json(run_dir / "audit.json", {"test_reads": []})
     t_start = time.time()
     student = resolve_student(cfg.student)
     session = make_teacher_session(cfg.teacher, domain, run_dir, cfg.teachers)
@@ -269,9 +277,10 @@ def _steps(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter, st
     best = state.data["best_iteration"]
     if not state.done("final/test"):
         best_model = run_dir / f"iter-{best:02d}" / "model"
-        with unsealed_test("final scoring"):
+        with unsealed_test(f"final scoring: the base student and iteration {best} (best on validation)",
+                           audit=run_dir / "audit.json"):
             test_all = domain.test_items()
-            test_items = domain.test_items(cfg.eval.test_subset) if cfg.eval.test_subset else test_all
+        test_items = stratified_subset(test_all, cfg.eval.test_subset) if cfg.eval.test_subset else test_all
         mb, rows_b = _eval(student, test_items, domain, cfg, reporter, "base student: test", cache=True)
         atomic_write_json(run_dir / "base" / "eval-test.json", _eval_file(mb, rows_b, "test", len(test_all)))
         mf, rows_f = _eval(best_model, test_items, domain, cfg, reporter, f"iteration {best}: test")

@@ -1,9 +1,11 @@
-"""The record type, JSONL pools and submission.json I/O.
+"""The record type, the evaluation item, validator verdicts, JSONL pools and
+submission.json I/O.
 
 A record is what a submission holds (``instruction``, ``input``, ``output``)
 plus lineage that stays outside submission.json: which generator made it, from
 which template/topic and seed, in which iteration, the known answer and every
-validator's verdict.
+validator's verdict. An :class:`EvalItem` is one evaluation problem as the
+domain's task reads it from the pack.
 """
 
 from __future__ import annotations
@@ -21,6 +23,32 @@ class SubmissionError(DataAgentError):
     """A submission file is malformed."""
 
 
+@dataclass(frozen=True)
+class EvalItem:
+    """One evaluation problem, ready to prompt a student and score its reply."""
+
+    id: str
+    source: str
+    """The benchmark's source (book, subset...): the stratum of subsets and per-source metrics."""
+    input: str
+    """What the student sees after the instruction."""
+    gold: Any
+    """The gold answer as the task defines it (a number for ``boxed_numeric``, any JSON value for others)."""
+    info: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    """Task-specific facts the scorer needs (e.g. the unit), copied into evaluation rows."""
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    """The pack's row as read."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A validator's decision on one record."""
+
+    ok: bool
+    reason: str = ""
+    validator: str = ""
+
+
 @dataclass
 class Record:
     instruction: str
@@ -36,7 +64,7 @@ class Record:
     seed: int = 0
     attempt: int = 0
     """Index of the teacher request within its plan allocation (resume continues after the last one)."""
-    answer: float | None = None
+    answer: Any = None
     """The generator's known answer, when it has one (the symbolic teacher always does)."""
     verdicts: list[dict[str, Any]] = field(default_factory=list)
     accepted: bool | None = None

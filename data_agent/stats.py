@@ -8,7 +8,7 @@ metrics a run reports.
 from __future__ import annotations
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -21,6 +21,8 @@ class ItemScore:
     formatted: bool
     prediction: Any
     gold: Any
+    failure: str | None = None
+    """The task's failure class of a wrong output (``None`` when correct)."""
 
 
 @dataclass
@@ -30,6 +32,8 @@ class Metrics:
     accuracy_ci: tuple[float, float]
     format_compliance: float
     per_source: dict[str, dict[str, float]] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)
+    """Wrong outputs by the task's failure class."""
 
     def to_dict(self) -> dict:
         return {
@@ -38,6 +42,7 @@ class Metrics:
             "accuracy_ci95": list(self.accuracy_ci),
             "format_compliance": self.format_compliance,
             "per_source": self.per_source,
+            "failures": self.failures,
         }
 
 
@@ -77,6 +82,7 @@ def summarise(scores: Iterable[ItemScore], seed: int = 0) -> Metrics:
         accuracy_ci=bootstrap_ci(correct, seed=seed),
         format_compliance=sum(s.formatted for s in scores) / n if n else 0.0,
         per_source=per_source,
+        failures=dict(sorted(Counter(s.failure for s in scores if not s.correct and s.failure).items())),
     )
 
 

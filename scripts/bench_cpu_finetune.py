@@ -22,7 +22,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def make_records(n: int) -> list[dict[str, str]]:
-    from data_agent.domain import format_problem, load_domain
+    from data_agent.domain import load_domain
+    from data_agent.tasks.boxed_numeric import format_problem
     from data_agent.generators import symbolic
 
     dom = load_domain("science")
@@ -37,7 +38,7 @@ def make_records(n: int) -> list[dict[str, str]]:
 def child(method: str, records_file: str, epochs: float, student: str, lr: float) -> None:
     from data_agent.config import TrainConfig
     from data_agent.trainers.sft import train
-    from data_agent.trainers.student import resolve_student
+    from data_agent.models import resolve_student
 
     records = json.loads(Path(records_file).read_text())
     cfg = TrainConfig(method=method, num_train_epochs=epochs, learning_rate=lr, per_device_train_batch_size=8,
@@ -60,7 +61,7 @@ def main() -> None:
     if a.child:
         child(a.child, a.records_file, a.epochs, a.student, a.lr)
         return
-    from data_agent.trainers.student import resolve_student
+    from data_agent.models import resolve_student
 
     resolve_student(a.student)  # convert once, outside the timed runs
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:

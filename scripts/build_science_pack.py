@@ -81,8 +81,9 @@ def main() -> None:
     (out / "decontamination.json").write_text(json.dumps({"n": 8, "hashes": hashes}) + "\n", encoding="utf-8")
 
     # A sample submission in the exact format: three seeds with their worked solutions.
-    from data_agent.tasks.boxed_numeric import format_answer, normalise_number
-    from data_agent.domain import format_problem
+    from data_agent.tasks.boxed_numeric import BoxedNumeric, format_answer, format_problem, normalise_number
+
+    task = BoxedNumeric()
 
     sample = []
     for s in [seeds[0], seeds[len(seeds) // 2], seeds[-1]]:
@@ -91,7 +92,7 @@ def main() -> None:
         sample.append({
             "instruction": INSTRUCTION,
             "input": format_problem(s["problem_text"], s["unit"]),
-            "output": f"{sol}\nThe answer is therefore \\boxed{{{format_answer(value)}}}.",
+            "output": f"{sol}\n{task.final_line(format_answer(value))}",
         })
     (out / "sample_submission.json").write_text(json.dumps(sample, indent=2, ensure_ascii=False) + "\n",
                                                 encoding="utf-8")

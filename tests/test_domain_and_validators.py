@@ -5,13 +5,12 @@ import pytest
 from data_agent.domain import (
     DomainError,
     SealedSplitError,
-    format_problem,
     load_domain,
     stratified_subset,
     unsealed_test,
 )
 from data_agent.records import Record, SubmissionError, read_pool, JsonlAppender
-from data_agent.tasks.boxed_numeric import normalise_number
+from data_agent.tasks.boxed_numeric import format_problem, normalise_number
 from data_agent.validators import default_pipeline, validate_submission
 
 
@@ -54,6 +53,28 @@ def test_test_split_is_sealed():
         assert d.test_items(5)
     with pytest.raises(SealedSplitError):
         d.test_items()
+
+
+def test_every_test_read_goes_through_the_guard_and_is_audited(tmp_path):
+    from data_agent import domain as domain_mod
+
+    d = load_domain("science")
+    with pytest.raises(SealedSplitError):
+        d._items("test")  # the one reading function is guarded itself, not only its callers
+    with pytest.raises(SealedSplitError, match="needs a reason"):
+        with unsealed_test(" "):
+            pass
+    audit = tmp_path / "audit.json"
+    before = len(domain_mod.TEST_READS)
+    with unsealed_test("final scoring (unit test)", audit=audit):
+        n = len(d.test_items(5))
+    assert n == 5
+    reads = json.loads(audit.read_text())["test_reads"]
+    assert len(reads) == 1 and len(domain_mod.TEST_READS) == before + 1
+    assert reads[0]["reason"] == "final scoring (unit test)" and reads[0]["split"] == "test"
+    assert reads[0]["items"] == 436 and reads[0]["sha256"] == d.manifest["files"]["test.jsonl"]
+    d.val_items()  # validation reads are free and not test reads
+    assert len(json.loads(audit.read_text())["test_reads"]) == 1
 
 
 def test_answers_normalised_in_code():

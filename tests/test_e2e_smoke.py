@@ -73,6 +73,9 @@ def test_smoke_loop_and_test_split_read_only_at_the_end(tmp_path, da_home, monke
     last_iter_step = max(i for i, e in enumerate(events) if e.startswith("step:iter-"))
     assert min(test_reads) > last_iter_step, "the test split was read before the final step"
     assert events[-1] == "step:final/test"
+    reads = json.loads((run_dir / "audit.json").read_text())["test_reads"]
+    assert len(reads) == len(test_reads) == 1, reads  # audit.json lists exactly the final step's read
+    assert reads[0]["reason"].startswith("final scoring") and reads[0]["domain"] == "science"
     print(f"smoke run took {elapsed:.1f}s")
 
 

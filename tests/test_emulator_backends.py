@@ -19,8 +19,8 @@ import jsonschema
 import pytest
 
 from data_agent.generators.teachers.anthropic_backend import AnthropicBatchTeacher, AnthropicTeacher
+from data_agent.tasks.boxed_numeric import PROBLEM_SCHEMA
 from data_agent.generators.teachers.base import (
-    PROBLEM_SCHEMA,
     FatalError,
     RetryableError,
     SamplingParams,

@@ -9,7 +9,8 @@ import pytest
 
 from data_agent.domain import load_domain
 from data_agent.plan import Allocation, Plan
-from data_agent.generators.teachers.base import PROBLEM_SCHEMA, SamplingParams, TeacherRequest, TeacherResponse
+from data_agent.tasks.boxed_numeric import PROBLEM_SCHEMA
+from data_agent.generators.teachers.base import SamplingParams, TeacherRequest, TeacherResponse
 from data_agent.generators.generate import QuantityError, generate_for_plan
 from data_agent.records import read_pool
 from data_agent.validators import default_pipeline

@@ -11,9 +11,11 @@ import pytest
 
 from data_agent.errors import DataAgentError
 from data_agent.generators.teachers import hf_structured
-from data_agent.generators.teachers.base import PROBLEM_SCHEMA, SamplingParams, TeacherRequest
+from data_agent.tasks.boxed_numeric import PROBLEM_SCHEMA
+from data_agent.generators.teachers.base import SamplingParams, TeacherRequest
 from data_agent.generators.generate import parse_problem_reply
-from data_agent.tasks.boxed_numeric import strict_format_ok
+from data_agent.tasks import boxed_numeric
+from data_agent.tasks.boxed_numeric import BoxedNumeric, strict_format_ok
 
 needs_xgrammar = pytest.mark.skipif(not hf_structured.available(),
                                     reason="xgrammar not installed")
@@ -33,7 +35,7 @@ def _accepts(grammar, text: str, stop_id: int) -> bool:
 
 @needs_xgrammar
 def test_problem_grammar_is_tighter_than_the_schema(da_home: Path) -> None:
-    from data_agent.trainers.student import load_tokenizer, resolve_student
+    from data_agent.models import load_tokenizer, resolve_student
 
     tok = load_tokenizer(resolve_student("tiny-llama"))
     dec = hf_structured.StructuredDecoding(tok, len(tok), [tok.eos_token_id])
@@ -51,7 +53,7 @@ def test_problem_grammar_is_tighter_than_the_schema(da_home: Path) -> None:
                         tok.eos_token_id)
     assert not ok({**GOOD, "solution": "d = 19.62 m. The answer is therefore \\boxed{19.62}."})  # 2 decimals
     assert not ok({**GOOD, "solution": "d = 19.62 m. So the answer is 19.620."})
-    assert not ok({**GOOD, "problem": "x" * (hf_structured.PROBLEM_MAX_CHARS + 1) + "?"})
+    assert not ok({**GOOD, "problem": "x" * (boxed_numeric.PROBLEM_MAX_CHARS + 1) + "?"})
     assert not ok({**GOOD, "problem": "too short"})
     assert not ok({**GOOD, "answer": "19.62"})
     # LaTeX needs its backslash escaped: a JSON \t or \n (tab, newline) is not admitted
@@ -59,9 +61,9 @@ def test_problem_grammar_is_tighter_than_the_schema(da_home: Path) -> None:
     assert not ok({**GOOD, "problem": GOOD["problem"] + " Use $\text{m}$."})
     assert not ok({**GOOD, "problem": GOOD["problem"] + " Two\nlines."})
     assert not ok({**GOOD, "answer": 1e300})
-    long_solution = "x" * (hf_structured.SOLUTION_MAX_CHARS - 60) + " The answer is therefore \\boxed{1.000}."
+    long_solution = "x" * (boxed_numeric.SOLUTION_MAX_CHARS - 60) + " The answer is therefore \\boxed{1.000}."
     assert ok({**GOOD, "solution": long_solution})
-    assert not ok({**GOOD, "solution": "x" * hf_structured.SOLUTION_MAX_CHARS + long_solution})
+    assert not ok({**GOOD, "solution": "x" * boxed_numeric.SOLUTION_MAX_CHARS + long_solution})
 
 
 @needs_xgrammar
@@ -88,7 +90,7 @@ def test_hf_tiny_llama_structured_replies_are_schema_valid(da_home: Path, tmp_pa
             jsonschema.validate(doc, PROBLEM_SCHEMA)
             assert list(doc) == ["problem", "unit", "solution", "answer"]
             assert strict_format_ok(doc["solution"])[0]
-            parsed, why = parse_problem_reply(r)
+            parsed, why = parse_problem_reply(r, BoxedNumeric())
             assert parsed == doc and why == ""
         assert session.usage()["errors"] == 0
 
@@ -125,7 +127,7 @@ def test_compact_prompt_shows_one_example_in_the_grammar_form() -> None:
     domain = load_domain("science")
     seeds = domain.seeds()
     seed = next(s for s in seeds if str(s.get("answer_number", "")).strip() not in ("", "0"))
-    system, user = render_messages(template_for("science"), domain="science", instruction=domain.instruction,
+    system, user = render_messages(template_for("science"), domain.task, domain="science", instruction=domain.instruction,
                                    topic="kinetics", subject="chemistry", difficulty=1, seed=7, examples=[seed],
                                    example_chars=300, compact=True)
     assert len(system["content"]) + len(user["content"]) < 1500

@@ -15,7 +15,7 @@ from data_agent.domain import load_domain, unsealed_test
 from data_agent.engineer import EngineerContext, Feedback, HeuristicEngineer, Plan, make_engineer
 from data_agent.engineer.llm import LLM_PLAN_SCHEMA, LLMEngineer
 from data_agent.errors import DataAgentError
-from data_agent.generators.engine.factory import symbolic_topics
+from data_agent.generators.engine.symbolic_session import symbolic_topics
 from data_agent.testing import ProviderEmulator
 
 KEY = "sk-" + "test-ENGINEER-SECRET"  # fake
@@ -46,7 +46,7 @@ def _ctx(domain, iteration: int = 1, n: int = N) -> EngineerContext:
     items = domain.val_items(32)
     base = _val_metrics(items, {"atkins": 0.125, "stat": 0.375, "fund": 0.25})
     return EngineerContext(domain_name=domain.name, domain_description=domain.description, teacher="symbolic",
-                           n_records=n, iteration=iteration, topics=symbolic_topics(),
+                           n_records=n, iteration=iteration, topics=symbolic_topics("science"),
                            source_subject=domain.manifest["sources"], base_val=base, history=[])
 
 

@@ -16,8 +16,8 @@ from collections import Counter
 
 import pytest
 
+from data_agent.tasks.boxed_numeric import PROBLEM_SCHEMA
 from data_agent.generators.teachers.base import (
-    PROBLEM_SCHEMA,
     FatalError,
     OnlineTeacher,
     RetryableError,

@@ -24,7 +24,8 @@ import pytest
 import scipy.constants as sc
 from scipy import integrate, stats
 
-from data_agent.generators.teachers.base import PROBLEM_SCHEMA, Teacher, TeacherRequest
+from data_agent.tasks.boxed_numeric import PROBLEM_SCHEMA
+from data_agent.generators.teachers.base import Teacher, TeacherRequest
 from data_agent.generators.symbolic import (TEMPLATES, Problem, Template, generate, scale_to_unit, templates_for,
                                             topics)
 from data_agent.generators.teachers.symbolic import SymbolicTeacher

@@ -20,8 +20,10 @@ from typing import Any
 import pytest
 
 from data_agent.errors import DataAgentError
-from data_agent.generators.teachers.base import PROBLEM_SCHEMA, SamplingParams, TeacherRequest
+from data_agent.tasks.boxed_numeric import PROBLEM_SCHEMA
+from data_agent.generators.teachers.base import SamplingParams, TeacherRequest
 from data_agent.generators.generate import parse_problem_reply
+from data_agent.tasks.boxed_numeric import BoxedNumeric
 from data_agent.generators.teachers.openai_backend import OpenAIChatTeacher
 from data_agent.generators.engine.runner import RunnerConfig, TeacherRunner
 from data_agent.generators.teachers.specs import SpecError, build_teacher, parse_spec, require_key
@@ -32,6 +34,8 @@ KEY = "sk-" + "test-SECRET-XYZ"  # fake
 N_FAULT = 2000
 
 pytestmark = pytest.mark.timeout(180)
+
+BOXED = BoxedNumeric()
 
 
 # --------------------------------------------------------------------------- specs
@@ -152,7 +156,7 @@ def test_vllm_teacher_through_the_runner_with_a_stand_in_engine() -> None:
     assert out[0].ok and out[0].parsed["answer"] == 5.0 and out[0].usage.total_tokens == 12
     assert not out[1].ok and out[1].metadata == {"c": "bad 2"}
     assert len(engine.calls) == 2 and len(engine.calls[1][0]) == 1  # only the garbled one was re-asked
-    assert parse_problem_reply(out[1])[0] is None
+    assert parse_problem_reply(out[1], BOXED)[0] is None
 
 
 def test_vllm_missing_gives_a_clear_error() -> None:
@@ -181,7 +185,7 @@ def test_hf_tiny_llama_teacher_generates(da_home: Path, tmp_path: Path) -> None:
         assert len(out) == 2
         for r in out:
             assert r.text and r.usage.completion_tokens > 0 and r.usage.prompt_tokens > 100
-            doc, why = parse_problem_reply(r)
+            doc, why = parse_problem_reply(r, BOXED)
             assert doc is None and why
         u = session.usage()
         assert u["calls"] == 2 and u["requests"] == 2 and u["dollars"] == 0.0 and u["errors"] == 2
@@ -350,7 +354,7 @@ def test_session_reasks_garbled_replies_without_tripping_the_breaker(tmp_path: P
             t0 = time.monotonic()
             out = session.call_sync(reqs)
             assert time.monotonic() - t0 < 20
-        assert all(not r.ok and parse_problem_reply(r)[0] is None for r in out)
+        assert all(not r.ok and parse_problem_reply(r, BOXED)[0] is None for r in out)
         u = session.usage()
         assert u["calls"] == 30 * 3 == emu.calls["openai.chat"] and u["reasks"] == 60 and u["retries"] == 0
         assert u["errors"] == 30 and u["tokens"] > 0

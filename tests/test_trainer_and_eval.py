@@ -8,7 +8,7 @@ from data_agent.domain import load_domain
 from data_agent.trainers.evaluate import evaluate_model, generate_outputs
 from data_agent.config import TrainConfig
 from data_agent.trainers.sft import TrainingError, train
-from data_agent.trainers.student import TINY, load_tokenizer, resolve_student
+from data_agent.models import TINY, load_tokenizer, resolve_student
 
 
 def _records(n=4):
@@ -40,7 +40,7 @@ def test_loss_only_on_the_assistant_part(tmp_path, da_home):
     from trl import SFTConfig, SFTTrainer
 
     from data_agent.trainers.sft import to_conversation
-    from data_agent.trainers.student import load_model
+    from data_agent.models import load_model
 
     student = resolve_student(TINY)
     tok = load_tokenizer(student)
@@ -65,14 +65,14 @@ def test_empty_loss_mask_is_refused(tmp_path, da_home):
 def test_generate_and_score_in_input_order(da_home):
     d = load_domain("science")
     items = d.val_items(5)
-    outs = generate_outputs(resolve_student(TINY), [i.input for i in items], d.instruction, max_new_tokens=4,
+    outs = generate_outputs(resolve_student(TINY), [i.input for i in items], d.instruction, d.task, max_new_tokens=4,
                             batch_size=2)
     assert len(outs) == 5 and all(isinstance(o, str) for o in outs)
-    m, rows = evaluate_model(resolve_student(TINY), items, d.instruction, max_new_tokens=4, batch_size=2,
+    m, rows = evaluate_model(resolve_student(TINY), items, d.instruction, task=d.task, max_new_tokens=4, batch_size=2,
                              cache=True)
     assert [r["id"] for r in rows] == [i.id for i in items]
     assert m.n == 5
     # cached the second time: same outputs
-    m2, rows2 = evaluate_model(resolve_student(TINY), items, d.instruction, max_new_tokens=4, batch_size=2,
+    m2, rows2 = evaluate_model(resolve_student(TINY), items, d.instruction, task=d.task, max_new_tokens=4, batch_size=2,
                                cache=True)
     assert [r["output"] for r in rows2] == [r["output"] for r in rows]

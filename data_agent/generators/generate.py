@@ -19,50 +19,32 @@ import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 
 import jsonschema
 
-from ..domain import Domain, format_problem
-from ..plan import Plan
+from ..domain import Domain
 from ..errors import DataAgentError
+from ..plan import Plan
 from ..records import JsonlAppender, Record, read_pool
+from ..tasks import Task
 from ..validators import Pipeline
-from .teachers.base import PROBLEM_SCHEMA, SamplingParams, TeacherRequest, TeacherResponse, parse_json_text
+from .selection import select
+from .teachers.base import RequestBuilder, TeacherCall, TeacherRequest, TeacherResponse, parse_json_text
 
 
 class QuantityError(DataAgentError):
     """The generation budget ran out before N valid records existed."""
 
 
-TeacherCall = Callable[[list[TeacherRequest]], Awaitable[list[TeacherResponse]]]
-RequestBuilder = Callable[[str, int, int, int, int], TeacherRequest]
-"""(topic, difficulty, attempt, seed, iteration) -> request"""
 
 
 def stable_seed(*parts: Any) -> int:
     return int(hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:8], 16)
 
 
-def symbolic_request_builder(templates_for_topic: Callable[[str], list[str]]) -> RequestBuilder:
-    """Requests for the symbolic teacher: the template, seed and difficulty travel
-    in the metadata (and in the cache key)."""
-
-    def build(topic: str, difficulty: int, attempt: int, seed: int, iteration: int) -> TeacherRequest:
-        names = templates_for_topic(topic)
-        if not names:
-            raise DataAgentError(f"the symbolic teacher has no template for topic {topic!r}")
-        template = names[attempt % len(names)]
-        meta = {"template": template, "seed": seed, "difficulty": difficulty, "topic": topic, "attempt": attempt}
-        msg = f"symbolic problem: template={template} seed={seed} difficulty={difficulty}"
-        return TeacherRequest(messages=({"role": "user", "content": msg},), params=SamplingParams(temperature=0.0),
-                              json_schema=PROBLEM_SCHEMA, metadata=meta, key_extra=msg)
-
-    return build
-
-
-def parse_problem_reply(resp: TeacherResponse) -> tuple[dict[str, Any] | None, str]:
-    """A teacher reply -> the problem document, or (None, reason) when garbled."""
+def parse_problem_reply(resp: TeacherResponse, task: Task) -> tuple[dict[str, Any] | None, str]:
+    """A teacher reply -> ``task``'s problem document, or (None, reason) when garbled."""
     if resp.error:
         return None, f"teacher error: {resp.error}"
     doc = resp.parsed
@@ -72,22 +54,22 @@ def parse_problem_reply(resp: TeacherResponse) -> tuple[dict[str, Any] | None, s
         except ValueError:
             return None, "garbled reply: not JSON" + (" (truncated)" if resp.finish_reason == "length" else "")
     try:
-        jsonschema.validate(doc, PROBLEM_SCHEMA)
+        jsonschema.validate(doc, task.problem_schema)
     except jsonschema.ValidationError as e:
         return None, f"garbled reply: {e.message}"
-    if not math.isfinite(float(doc["answer"])):
-        return None, "garbled reply: answer is not a finite number"
+    why = task.check_document(doc)
+    if why:
+        return None, f"garbled reply: {why}"
     return doc, ""
 
 
 def record_from_doc(doc: dict[str, Any], domain: Domain, *, rid: str, generator: str, topic: str, subject: str,
                     difficulty: int, iteration: int, seed: int, attempt: int, template: str) -> Record:
     """The problem document -> a submission record (instruction/input/output) with lineage."""
-    solution = doc["solution"].strip()
-    return Record(instruction=domain.instruction, input=format_problem(doc["problem"], doc.get("unit", "")),
-                  output=solution, id=rid, generator=generator, template=template, topic=topic, subject=subject,
-                  difficulty=difficulty, iteration=iteration, seed=seed, attempt=attempt,
-                  answer=float(doc["answer"]))
+    input_text, output, answer = domain.task.record_fields(doc)
+    return Record(instruction=domain.instruction, input=input_text, output=output, id=rid, generator=generator,
+                  template=template, topic=topic, subject=subject, difficulty=difficulty, iteration=iteration,
+                  seed=seed, attempt=attempt, answer=answer)
 
 
 @dataclass
@@ -100,8 +82,11 @@ class GenerationResult:
 
 def generate_for_plan(plan: Plan, domain: Domain, *, teacher_name: str, call: TeacherCall, build: RequestBuilder,
                       pipeline: Pipeline, pool_path: Path, run_seed: int, max_requests: int,
-                      batch_size: int = 32, progress: Callable[[int, int], None] | None = None) -> GenerationResult:
-    """Generate until every allocation has its count of valid records (see module docstring)."""
+                      batch_size: int = 32, progress: Callable[[int, int], None] | None = None,
+                      selection: str = "first") -> GenerationResult:
+    """Generate until every allocation has its count of valid records (see module
+    docstring), then keep that count of each with the ``selection`` policy
+    (:mod:`data_agent.generators.selection`)."""
     pool = JsonlAppender(pool_path)
     previous = read_pool(pool_path)
     allocs = [a for a in plan.allocations if a.count > 0]
@@ -187,7 +172,7 @@ def generate_for_plan(plan: Plan, domain: Domain, *, teacher_name: str, call: Te
             a = allocs[i]
             rid = f"it{plan.iteration:02d}-{a.topic}-d{a.difficulty}-{k:04d}"
             meta = {**req.metadata, **(resp.metadata or {})}
-            doc, why = parse_problem_reply(resp)
+            doc, why = parse_problem_reply(resp, domain.task)
             if doc is None:
                 rec = Record(instruction=domain.instruction, input="", output=(resp.text or "")[:2000], id=rid,
                              generator=teacher_name, template=str(meta.get("template", "")), topic=a.topic,
@@ -208,12 +193,9 @@ def generate_for_plan(plan: Plan, domain: Domain, *, teacher_name: str, call: Te
         if progress:
             progress(total_ok(), plan.n_records)
 
-    selected: list[Record] = []
-    for i in want:
-        selected.extend(sorted(accepted[i], key=lambda r: r.attempt)[:want[i]])
+    selected = select(accepted, want, policy=selection, seed=stable_seed(run_seed, plan.iteration, "selection"))
     assert len(selected) == plan.n_records, (len(selected), plan.n_records)
     return GenerationResult(records=selected, requests=requests_made, pipeline=pipeline.summary(), notes=notes)
 
 
-__all__ = ["generate_for_plan", "symbolic_request_builder", "parse_problem_reply", "QuantityError",
-           "GenerationResult", "stable_seed"]
+__all__ = ["generate_for_plan", "parse_problem_reply", "QuantityError", "GenerationResult", "stable_seed"]

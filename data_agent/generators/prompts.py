@@ -1,16 +1,18 @@
 """Prompt templates that ask an LLM teacher for one new problem.
 
 Templates are keyed by domain name (``PROMPTS["science"]``) with a generic
-fallback (``PROMPTS["generic"]``). A prompt asks for a NEW problem on one
-topic at one difficulty, a concise worked solution ending with exactly
-``The answer is therefore \\boxed{X.XXX}.`` and the numeric answer, as a JSON
-document matching :data:`~data_agent.generators.teachers.base.PROBLEM_SCHEMA`. It shows
-two of the pack's seed problems (worked solutions, never validation or test
-items) for style, chosen deterministically from the request's seed.
+fallback (``PROMPTS["generic"]``); they hold the domain's style. A prompt asks
+for a NEW problem on one topic at one difficulty, as the JSON document of the
+domain's task (:attr:`data_agent.tasks.Task.problem_schema`): the task supplies
+the wording of the fields and of the final answer line, so no template names an
+answer format. It shows two of the pack's seed problems (worked solutions,
+never validation or test items) for style, chosen deterministically from the
+request's seed.
 
 Templates use ``str.format`` fields: ``{subject}``, ``{topic}``,
-``{difficulty}``, ``{difficulty_label}``, ``{variation}``, ``{scenario}``,
-``{instruction}``, ``{examples}`` and ``{domain}`` (literal braces are doubled).
+``{topic_description}``, ``{difficulty}``, ``{difficulty_label}``,
+``{variation}``, ``{scenario}``, ``{instruction}``, ``{examples}``, ``{domain}``
+and the task's texts (:data:`TASK_TEXTS`); literal braces are doubled.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import random
 import re
 from dataclasses import dataclass
 from typing import Any, Sequence
+
+from ..tasks import Task, clip
 
 __all__ = ["DIFFICULTY_LABELS", "PROMPTS", "PromptTemplate", "example_json", "format_example", "pick_examples",
            "render_messages", "template_for"]
@@ -47,19 +51,21 @@ _DEFAULT_SCENARIOS = ("a realistic applied setting", "an idealised textbook sett
 
 @dataclass(frozen=True)
 class PromptTemplate:
-    """System and user message templates (``str.format`` fields, see the module docstring)."""
+    """System and user message templates (``str.format`` fields, see the module docstring).
+
+    The wording of the answer (which fields the document has, how the solution
+    ends, what one style example shows) comes from the domain's task
+    (:mod:`data_agent.tasks`) through the fields ``answer_kind``,
+    ``answer_kind_one``, ``own_details``, ``fields_doc``, ``fields_brief``,
+    ``reply_shape`` and ``compact_fields``; a template holds the domain's style only."""
 
     system: str
     user: str
-    example: str = ("Example {n} ({source}):\nProblem: {problem}\nUnit of the answer: {unit}\n"
-                    "Worked solution: {solution}\nAnswer: {answer}")
-    """One style example; fields ``n``, ``source``, ``problem``, ``unit``, ``solution``, ``answer``."""
-    compact_system: str = "You write new {subject} problems with numeric answers, each as one JSON object."
+    compact_system: str = "You write new {subject} problems with {answer_kind}, each as one JSON object."
     """System message of the compact prompt (small local teachers, see :func:`render_messages`)."""
     compact_user: str = (
-        "Write one new {subject} problem on {topic}, {difficulty_short}, set in {scenario}, with numbers of your "
-        "own. Give the problem, the unit of its answer, short solution steps that compute the answer, then the "
-        "answer.\n\n"
+        "Write one new {subject} problem on {topic}, {difficulty_short}, set in {scenario}, {own_details}. "
+        "{compact_fields}\n\n"
         "Example (a real textbook problem: do not reuse it):\n{example_json}\n\n"
         "Now a new problem on {topic}:"
     )
@@ -69,7 +75,7 @@ class PromptTemplate:
 
 _SCIENCE = PromptTemplate(
     system=(
-        "You write college-level {subject} problems with numeric answers, in the style of the textbooks used by "
+        "You write college-level {subject} problems with {answer_kind}, in the style of the textbooks used by "
         "SciBench (physical chemistry, quantum chemistry, thermodynamics, physics, calculus, differential equations, "
         "statistics). Every problem you write is NEW: never copy or paraphrase an example or a known textbook "
         "problem. You check your arithmetic. You reply with one JSON object and nothing else."
@@ -77,42 +83,35 @@ _SCIENCE = PromptTemplate(
     user=(
         "Write ONE new {subject} problem on the topic \"{topic}\".\n"
         "Difficulty {difficulty}/3 ({difficulty_label}).\n"
-        "Variation {variation}: set it in {scenario}, with numbers of your own.\n\n"
-        "Fields of the JSON object:\n"
-        "- \"problem\": a self-contained statement that gives every value needed, with units (LaTeX allowed); "
-        "it must not reveal the answer.\n"
-        "- \"unit\": the unit of the final answer, e.g. \"$\\mathrm{{kJ}} \\mathrm{{~mol}}^{{-1}}$\" or \"m/s\"; "
-        "when the answer is expressed in a power of ten, put that power in the unit "
-        "(e.g. \"$10^{{-19}} \\mathrm{{~J}}$\"); \"\" for a pure number.\n"
-        "- \"solution\": a concise worked solution (a few short steps with the numbers substituted) whose last "
-        "sentence is exactly: The answer is therefore \\boxed{{X.XXX}}.  where X.XXX is the answer in that unit "
-        "with exactly three digits after the decimal point (e.g. \\boxed{{0.280}}, \\boxed{{-12.500}}).\n"
-        "- \"answer\": the same number as in the box, as a JSON number.\n\n"
+        "Variation {variation}: set it in {scenario}, {own_details}.\n\n"
+        "Fields of the JSON object:\n{fields_doc}\n\n"
         "The student who learns from your solution is told: \"{instruction}\"\n\n"
         "Style examples (real textbook problems: do NOT reuse their content or numbers):\n\n"
         "{examples}\n\n"
-        "Reply with only the JSON object {{\"problem\": ..., \"unit\": ..., \"solution\": ..., \"answer\": ...}}."
+        "Reply with only the JSON object {reply_shape}."
     ),
 )
 
 _GENERIC = PromptTemplate(
     system=(
-        "You write new, self-contained practice problems for the domain \"{domain}\" with a single numeric "
-        "answer. Never copy an example. Check your arithmetic. Reply with one JSON object and nothing else."
+        "You write new, self-contained practice problems for the domain \"{domain}\" with {answer_kind_one}. "
+        "Never copy an example. Check your arithmetic. Reply with one JSON object and nothing else."
     ),
     user=(
         "Write ONE new problem on the topic \"{topic}\" ({subject}).\n"
+        "{topic_description}"
         "Difficulty {difficulty}/3 ({difficulty_label}).\n"
-        "Variation {variation}: set it in {scenario}, with numbers of your own.\n\n"
-        "Fields: \"problem\" (the statement with every value needed), \"unit\" (the unit of the answer, \"\" if "
-        "none), \"solution\" (concise worked steps whose last sentence is exactly: The answer is therefore "
-        "\\boxed{{X.XXX}}.  with exactly three digits after the decimal point) and \"answer\" (the boxed number, "
-        "as a JSON number).\n\n"
+        "Variation {variation}: set it in {scenario}, {own_details}.\n\n"
+        "{fields_brief}\n\n"
         "The student who learns from your solution is told: \"{instruction}\"\n\n"
         "Style examples (do NOT reuse them):\n\n{examples}\n\n"
         "Reply with only the JSON object."
     ),
 )
+
+TASK_TEXTS = ("answer_kind", "answer_kind_one", "own_details", "fields_doc", "fields_brief", "reply_shape",
+              "compact_fields")
+"""The template fields filled from the domain's task (see :class:`PromptTemplate`)."""
 
 PROMPTS: dict[str, PromptTemplate] = {"science": _SCIENCE, "generic": _GENERIC}
 """Prompt templates by domain name; ``generic`` is the fallback."""
@@ -123,19 +122,14 @@ def template_for(domain_name: str) -> PromptTemplate:
     return PROMPTS.get(domain_name, PROMPTS["generic"])
 
 
-def _clean(text: Any, limit: int) -> str:
-    s = str(text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
-    s = re.sub(r"\n{3,}", "\n\n", s)
-    return s if len(s) <= limit else s[:limit].rstrip() + " [...]"
-
-
-def format_example(template: PromptTemplate, seed: dict[str, Any], n: int, *, max_chars: int = 1200) -> str:
-    """One seed problem rendered as a style example."""
-    unit = re.sub(r"\s+", " ", str(seed.get("unit") or "")).strip() or "(none)"
-    return template.example.format(n=n, source=str(seed.get("source", "")).strip() or "seed",
-                                   problem=_clean(seed.get("problem_text"), max_chars), unit=unit,
-                                   solution=_clean(seed.get("solution"), max_chars),
-                                   answer=str(seed.get("answer_number", "")).strip())
+def format_example(task: Task, view: dict[str, Any], n: int, *, max_chars: int = 1200) -> str:
+    """One seed problem (a :meth:`~data_agent.tasks.Task.seed_view`) rendered as a
+    style example in the task's ``example_format``."""
+    fields = {k: clip(v, max_chars) for k, v in view.items() if k in ("problem", "solution")}
+    if "unit" in view:
+        fields["unit"] = re.sub(r"\s+", " ", str(view.get("unit") or "")).strip() or "(none)"
+    return task.example_format.format(n=n, source=str(view.get("source", "")).strip() or "seed",
+                                      answer=str(view.get("answer", "")).strip(), **fields)
 
 
 def pick_examples(seeds: Sequence[dict[str, Any]], sources: Sequence[str], seed: int, k: int = 2
@@ -152,33 +146,22 @@ def pick_examples(seeds: Sequence[dict[str, Any]], sources: Sequence[str], seed:
     return chosen
 
 
-def example_json(seed: dict[str, Any], *, max_chars: int = 300) -> str:
-    """A seed problem as the one-line JSON document a compact prompt asks for:
-    fields in the order ``problem``, ``unit``, ``solution``, ``answer`` (the
-    order of :func:`~data_agent.generators.teachers.hf_structured.problem_grammar`), the
-    solution cut to ``max_chars`` and ending with the boxed answer (three decimals)."""
-    try:
-        answer: Any = float(str(seed.get("answer_number", "")).strip())
-        boxed = f"{answer:.3f}"
-        answer = int(answer) if answer == int(answer) and abs(answer) < 1e15 else answer
-    except ValueError:
-        answer, boxed = str(seed.get("answer_number", "")).strip(), str(seed.get("answer_number", "")).strip()
-    doc = {"problem": re.sub(r"\s+", " ", _clean(seed.get("problem_text"), max_chars)),
-           "unit": re.sub(r"\s+", " ", str(seed.get("unit") or "")).strip(),
-           "solution": re.sub(r"\s+", " ", _clean(seed.get("solution"), max_chars))
-                       + f" The answer is therefore \\boxed{{{boxed}}}.",
-           "answer": answer}
-    return json.dumps(doc, ensure_ascii=False)
+def example_json(task: Task, view: dict[str, Any], *, max_chars: int = 300) -> str:
+    """A seed problem as the one-line JSON document a compact prompt asks for
+    (:meth:`~data_agent.tasks.Task.example_document`: the document's field order is
+    the one the task's grammar for local teachers produces)."""
+    return json.dumps(task.example_document(view, max_chars), ensure_ascii=False)
 
 
 DIFFICULTY_SHORT: dict[int, str] = {1: "one or two steps", 2: "a few steps", 3: "several steps"}
 
 
-def render_messages(template: PromptTemplate, *, domain: str, instruction: str, topic: str, subject: str,
-                    difficulty: int, seed: int, examples: Sequence[dict[str, Any]], example_chars: int = 1200,
-                    compact: bool = False) -> tuple[dict[str, str], ...]:
-    """The system and user messages of one request, each example's problem and
-    solution cut to ``example_chars`` characters.
+def render_messages(template: PromptTemplate, task: Task, *, domain: str, instruction: str, topic: str,
+                    subject: str, difficulty: int, seed: int, examples: Sequence[dict[str, Any]],
+                    example_chars: int = 1200, compact: bool = False, topic_description: str = ""
+                    ) -> tuple[dict[str, str], ...]:
+    """The system and user messages of one request for ``task``'s documents, each
+    example (a seed row of the pack) cut to ``example_chars`` characters.
 
     ``compact``: the template's short prompt for small local teachers
     (``hf:``), whose CPU time grows with the prompt and whose decoding grammar
@@ -195,13 +178,16 @@ def render_messages(template: PromptTemplate, *, domain: str, instruction: str, 
         "variation": f"{int(seed) % 1_000_000:06d}",
         "scenario": rng.choice(scenarios),
         "instruction": instruction,
+        "topic_description": f"The topic covers: {topic_description.strip()}\n" if topic_description.strip() else "",
+        **{k: getattr(task, k) for k in TASK_TEXTS},
     }
+    views = [task.seed_view(ex) for ex in examples]
     if compact:
         fields["difficulty_short"] = DIFFICULTY_SHORT.get(int(difficulty), DIFFICULTY_SHORT[2])
-        fields["example_json"] = example_json(examples[0], max_chars=example_chars) if examples else "(none)"
+        fields["example_json"] = example_json(task, views[0], max_chars=example_chars) if views else "(none)"
         return ({"role": "system", "content": template.compact_system.format(**fields)},
                 {"role": "user", "content": template.compact_user.format(**fields)})
-    fields["examples"] = "\n\n".join(format_example(template, ex, i + 1, max_chars=example_chars)
-                                      for i, ex in enumerate(examples)) or "(none)"
+    fields["examples"] = "\n\n".join(format_example(task, v, i + 1, max_chars=example_chars)
+                                      for i, v in enumerate(views)) or "(none)"
     return ({"role": "system", "content": template.system.format(**fields)},
             {"role": "user", "content": template.user.format(**fields)})

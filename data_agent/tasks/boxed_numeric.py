@@ -18,6 +18,10 @@ from __future__ import annotations
 import logging
 import math
 import re
+from typing import Any, Mapping
+
+from ..records import EvalItem
+from .base import Task, clip, ebnf_bounded, register
 
 BOXED = "\\boxed"
 ANSWER_SENTENCE_RE = re.compile(r"The answer is therefore \\boxed\{(?P<ans>[^{}]*)\}\.\s*$")
@@ -203,3 +207,222 @@ def strict_format_ok(output: str) -> tuple[bool, str]:
     if not THREE_DECIMALS_RE.match(m.group("ans")):
         return False, f"boxed answer {m.group('ans')!r} is not a decimal with three digits after the point"
     return True, ""
+
+
+# ----------------------------------------------------------------------------- the pack's rows
+
+
+def clean_unit(unit: str | None) -> str:
+    """SciBench units carry stray whitespace and CRLFs; '$' alone means none."""
+    u = re.sub(r"\s+", " ", (unit or "")).strip()
+    if not u.replace("$", "").strip():
+        return ""
+    return u
+
+
+def format_problem(problem_text: str, unit: str | None) -> str:
+    """The ``input`` a student sees: the problem and the unit of the answer."""
+    text = (problem_text or "").replace("\r\n", "\n").strip()
+    u = clean_unit(unit)
+    return f"{text}\nThe unit of the answer is {u}." if u else text
+
+
+# ----------------------------------------------------------------------------- teacher documents
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "problem": {"type": "string", "minLength": 10},
+        "unit": {"type": "string"},
+        "solution": {"type": "string", "minLength": 10},
+        "answer": {"type": "number"},
+    },
+    "required": ["problem", "unit", "solution", "answer"],
+    "additionalProperties": False,
+}
+"""The JSON document a teacher returns for one problem of this task (the
+symbolic teacher and the LLM prompt templates alike)."""
+
+PROBLEM_MAX_CHARS = 400
+"""Grammar bound (``hf:`` teachers): characters of JSON text in ``problem``."""
+UNIT_MAX_CHARS = 40
+"""Grammar bound: characters of ``unit``."""
+SOLUTION_MAX_CHARS = 500
+"""Grammar bound: characters of ``solution``, its final sentence included."""
+ANSWER_MAX_DIGITS = 7
+"""Grammar bound: integer digits of the answer."""
+
+FINAL_SENTENCE = "The answer is therefore \\boxed{%s}."
+_DONE_RE = re.compile(r"The answer is therefore \\boxed\{[^{}]*\}\.")
+
+
+def problem_grammar() -> str:
+    """The EBNF grammar (xgrammar) of a problem reply for ``hf:`` teachers, tighter
+    than :data:`PROBLEM_SCHEMA` (every document it admits is valid against it):
+
+    * one line, fields in the order ``problem``, ``unit``, ``solution``,
+      ``answer``: the solution ends by boxing its result and ``answer`` repeats it
+      right after (a small model copies a number it has just written far more
+      reliably than it keeps one across a whole solution;
+      ``scripts/bench_hf_teacher.py`` measures how often they agree);
+    * bounded strings (CPU time): ``problem`` 20-:data:`PROBLEM_MAX_CHARS`,
+      ``unit`` <= :data:`UNIT_MAX_CHARS`, ``solution`` <= :data:`SOLUTION_MAX_CHARS`
+      characters (of JSON text; the only escapes are ``\\" \\\\ \\/``: a small model
+      writes LaTeX such as ``\\text`` or ``\\nu`` with one backslash, which JSON reads as
+      a tab or a newline; the grammar makes it write ``\\\\text``, the LaTeX it meant);
+      ``answer`` a plain decimal with at most :data:`ANSWER_MAX_DIGITS` integer
+      digits and 6 decimals;
+    * the solution ends with the final sentence (three decimals), the format the
+      validators require.
+
+    The grammar constrains form only: the model writes every field and picks every
+    number. Whether its boxed number equals its ``answer`` (and whether the
+    problem is any good) is checked downstream by the validators, as for any teacher.
+    """
+    head = FINAL_SENTENCE.split("%s")[0]
+    box = head.replace("\\", "\\\\\\\\")  # JSON text of one backslash, escaped for EBNF
+    body = SOLUTION_MAX_CHARS - len(FINAL_SENTENCE % "-0.000") - 1
+    root = (
+        'root ::= "{\\"problem\\": \\"" problem "\\", \\"unit\\": \\"" unit "\\", \\"solution\\": \\"" '
+        f'solution " "? "{box}" "-"? [0-9]{{1,{ANSWER_MAX_DIGITS}}} "." [0-9]{{3}} "}}.\\", \\"answer\\": " number "}}"'
+    )
+    return "\n".join([
+        root,
+        'ch ::= [^"\\\\\\x00-\\x1f] | "\\\\" ["\\\\/]',
+        f'number ::= "-"? ("0" | [1-9] [0-9]{{0,{ANSWER_MAX_DIGITS - 1}}}) ("." [0-9]{{1,6}})?',
+        ebnf_bounded("problem", 20, PROBLEM_MAX_CHARS),
+        ebnf_bounded("unit", 0, UNIT_MAX_CHARS),
+        ebnf_bounded("solution", 10, body),
+    ]) + "\n"
+
+
+# ----------------------------------------------------------------------------- the task
+
+
+@register
+class BoxedNumeric(Task):
+    """SciBench: a numeric answer in the last ``\\boxed{}``, 5% relative tolerance."""
+
+    kind = "boxed_numeric"
+    description = "a number in the last \\boxed{}, correct within a relative tolerance (SciBench)"
+    problem_schema = PROBLEM_SCHEMA
+    settings_schema = {"rel_tol": (int, float)}
+    format_validator = "boxed_format"
+    missing_answer = "answer: no boxed number"
+    answer_rule = ("whose last sentence is exactly: The answer is therefore \\boxed{X.XXX}.  where X.XXX is the "
+                   "answer in that unit with exactly three digits after the decimal point (e.g. \\boxed{0.280}, "
+                   "\\boxed{-12.500})")
+    """The solution rule of the SciBench-style teacher prompt."""
+    answer_rule_short = ("whose last sentence is exactly: The answer is therefore \\boxed{X.XXX}.  with exactly "
+                         "three digits after the decimal point")
+    """The same rule in the generic prompt's shorter words."""
+    answer_kind = "numeric answers"
+    answer_kind_one = "a single numeric answer"
+    own_details = "with numbers of your own"
+    fields_doc = (
+        "- \"problem\": a self-contained statement that gives every value needed, with units (LaTeX allowed); "
+        "it must not reveal the answer.\n"
+        "- \"unit\": the unit of the final answer, e.g. \"$\\mathrm{kJ} \\mathrm{~mol}^{-1}$\" or \"m/s\"; "
+        "when the answer is expressed in a power of ten, put that power in the unit "
+        "(e.g. \"$10^{-19} \\mathrm{~J}$\"); \"\" for a pure number.\n"
+        f"- \"solution\": a concise worked solution (a few short steps with the numbers substituted) {answer_rule}.\n"
+        "- \"answer\": the same number as in the box, as a JSON number.")
+    fields_brief = (
+        "Fields: \"problem\" (the statement with every value needed), \"unit\" (the unit of the answer, \"\" if "
+        f"none), \"solution\" (concise worked steps {answer_rule_short}) and \"answer\" (the boxed number, "
+        "as a JSON number).")
+    reply_shape = '{"problem": ..., "unit": ..., "solution": ..., "answer": ...}'
+    example_format = ("Example {n} ({source}):\nProblem: {problem}\nUnit of the answer: {unit}\n"
+                      "Worked solution: {solution}\nAnswer: {answer}")
+    compact_fields = "Give the problem, the unit of its answer, short solution steps that compute the answer, then the answer."
+
+    @property
+    def rel_tol(self) -> float:
+        return float(self.settings.get("rel_tol", 0.05))
+
+    # answer text
+    def final_line(self, answer_text: str) -> str:
+        return FINAL_SENTENCE % answer_text
+
+    def answer_text(self, answer: Any) -> str:
+        return format_answer(float(answer))
+
+    def finished(self, output: str) -> bool:
+        return bool(_DONE_RE.search(output or ""))
+
+    # pack rows (SciBench field names)
+    def item(self, row: Mapping[str, Any]) -> EvalItem:
+        return EvalItem(id=str(row["id"]), source=str(row["source"]).strip(),
+                        input=format_problem(row["problem_text"], row.get("unit", "")),
+                        gold=normalise_number(str(row["answer_number"])),
+                        info={"unit": clean_unit(row.get("unit", ""))}, raw=dict(row))
+
+    def seed_view(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        return {"id": str(row.get("id", "")), "source": str(row.get("source", "")).strip(),
+                "problem": str(row.get("problem_text") or ""), "unit": str(row.get("unit") or ""),
+                "solution": str(row.get("solution") or ""), "answer": str(row.get("answer_number", "")).strip()}
+
+    # teacher documents
+    def grammar(self) -> str | None:
+        return problem_grammar()
+
+    def check_document(self, doc: Mapping[str, Any]) -> str:
+        return "" if math.isfinite(float(doc["answer"])) else "answer is not a finite number"
+
+    def record_fields(self, doc: Mapping[str, Any]) -> tuple[str, str, Any]:
+        return format_problem(doc["problem"], doc.get("unit", "")), doc["solution"].strip(), float(doc["answer"])
+
+    def example_document(self, view: Mapping[str, Any], max_chars: int) -> dict[str, Any]:
+        """Fields in the order ``problem``, ``unit``, ``solution``, ``answer`` (the
+        order of :func:`problem_grammar`), the solution cut to ``max_chars`` and
+        ending with the boxed answer (three decimals)."""
+        raw = str(view.get("answer", "")).strip()
+        try:
+            answer: Any = float(raw)
+            boxed = f"{answer:.3f}"
+            answer = int(answer) if answer == int(answer) and abs(answer) < 1e15 else answer
+        except ValueError:
+            answer, boxed = raw, raw
+        return {"problem": re.sub(r"\s+", " ", clip(view.get("problem"), max_chars)),
+                "unit": re.sub(r"\s+", " ", str(view.get("unit") or "")).strip(),
+                "solution": re.sub(r"\s+", " ", clip(view.get("solution"), max_chars)) + " " + self.final_line(boxed),
+                "answer": answer}
+
+    # scoring
+    def extract(self, output: str) -> float | None:
+        return extract_prediction(output)
+
+    def is_correct(self, output: str, item: EvalItem) -> bool:
+        return is_correct(output, item.gold, item.info.get("unit"), rel_tol=self.rel_tol)
+
+    def follows_format(self, output: str) -> bool:
+        return follows_format(output)
+
+    def has_answer_line(self, output: str) -> bool:
+        return BOXED + "{" in (output or "")
+
+    def classify(self, output: str, item: EvalItem) -> str | None:
+        failure = super().classify(output, item)
+        if failure != "wrong_value":
+            return failure
+        pred, gold = self.extract(output), float(item.gold)
+        p = unit_power(item.info.get("unit"))
+        golds = [gold] + ([gold * 10.0 ** p] if p else [])
+        ratios = [abs(pred / g) for g in golds if g != 0 and pred != 0]
+        if ratios and all(r >= 10 or r <= 0.1 for r in ratios):
+            return "wrong_magnitude"
+        if any(math.isclose(pred, g, rel_tol=3 * self.rel_tol) for g in golds):
+            return "close"
+        return "wrong_value"
+
+    # validators
+    def answers_agree(self, given: Any, known: Any) -> bool:
+        # The box holds the answer rounded to three decimals.
+        return math.isclose(given, known, rel_tol=1e-3, abs_tol=0.0005 + 1e-12)
+
+    def disagreement(self, given: Any, known: Any) -> str:
+        return f"answer: boxed {given} disagrees with the known answer {known:.6g}"
+
+    def final_line_error(self, output: str) -> str:
+        ok, why = strict_format_ok(output)
+        return "" if ok else why

@@ -15,7 +15,8 @@ the text (``messages`` are normalized ``{"role", "content"}`` dicts, an Anthropi
 ``system`` parameter becoming a leading system message; ``schema`` is the requested
 JSON schema or ``None``). The default derives everything from a hash of the last
 user message and, when a schema is asked, returns a JSON document valid against it
-(a physics-problem document for :data:`~data_agent.generators.teachers.base.PROBLEM_SCHEMA`).
+(for a task's problem schema, a document whose solution ends with that task's final
+answer line, :meth:`data_agent.tasks.Task.final_line`).
 
 Faults (:class:`FaultConfig`) are deterministic: a seeded RNG drawn in request
 arrival order, plus an explicit queue (:meth:`ProviderEmulator.inject`) for exact
@@ -57,6 +58,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
+
+from ..tasks import task_for_schema
 
 log = logging.getLogger(__name__)
 
@@ -256,8 +259,12 @@ def _instance_for(schema: Any, h: str, name: str = "", ctx: dict[str, Any] | Non
         s = (f"Emulated problem {h[:8]}: a measured quantity has the value {answer} {unit}. "
              f"State its value in {unit}.")
     elif name == "solution":
-        s = (f"Reading the given data directly, the quantity equals {answer} {unit}. "
-             f"The answer is therefore \\boxed{{{answer}}}.")
+        s = f"Reading the given data directly, the quantity equals {answer} {unit}."
+        task = ctx.get("task")
+        if task is not None:
+            s += "\n" + task.final_line(str(answer))
+    elif name == "answer":
+        s = str(answer)
     else:
         s = f"{name or 'value'} {h[:12]}"
     min_len = int(schema.get("minLength", 0))
@@ -274,7 +281,7 @@ def default_responder(messages: list[dict[str, str]], schema: dict[str, Any] | N
                      messages[-1]["content"] if messages else "")
     h = hashlib.sha256(last_user.encode("utf-8")).hexdigest()
     if schema is not None:
-        return json.dumps(_instance_for(schema, h), ensure_ascii=False)
+        return json.dumps(_instance_for(schema, h, ctx={"task": task_for_schema(schema)}), ensure_ascii=False)
     snippet = " ".join(last_user.split())[:80]
     return f"Emulated reply {h[:12]} to: {snippet}"
 

@@ -1,32 +1,32 @@
 """Evaluation runs: batched greedy decoding of the student, then scoring.
 
 Batches are sorted by prompt length, left-padded, and decoding stops as soon as
-every sequence in the batch has finished its answer sentence (or emitted EOS).
-Scoring goes through :mod:`data_agent.scoring`, shared with the validators.
+every sequence in the batch has finished its answer line (the task's
+:meth:`~data_agent.tasks.Task.finished`) or emitted EOS. Scoring is the task's
+rule (:mod:`data_agent.tasks`), shared with the validators.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from pathlib import Path
 from typing import Callable
 
-from ..domain import EvalItem, iter_jsonl
+from ..domain import iter_jsonl
 from ..errors import DataAgentError
+from ..records import EvalItem
 from ..stats import ItemScore, Metrics, summarise
-from ..tasks.boxed_numeric import extract_prediction, follows_format, is_correct
+from ..tasks import Task
 from .sft import to_conversation
 from ..config import home_dir
-from .student import load_model, load_tokenizer
+from ..models import load_model, load_tokenizer
 
-_DONE_RE = re.compile(r"The answer is therefore \\boxed\{[^{}]*\}\.")
-
-
-def generate_outputs(model_path: Path | str, prompts: list[str], instruction: str, max_new_tokens: int = 256,
-                     batch_size: int = 16, progress_cb: Callable[[int], None] | None = None) -> list[str]:
-    """Greedy outputs for ``prompts`` (the records' ``input``), in input order."""
+def generate_outputs(model_path: Path | str, prompts: list[str], instruction: str, task: Task,
+                     max_new_tokens: int = 256, batch_size: int = 16,
+                     progress_cb: Callable[[int], None] | None = None) -> list[str]:
+    """Greedy outputs for ``prompts`` (the records' ``input``), in input order;
+    a sequence stops once ``task`` says it has written its answer line."""
     import torch
     from transformers import StoppingCriteria, StoppingCriteriaList
 
@@ -46,7 +46,7 @@ def generate_outputs(model_path: Path | str, prompts: list[str], instruction: st
 
         def __call__(self, input_ids, scores, **kw):
             tails = tok.batch_decode(input_ids[:, max(self.start, input_ids.shape[1] - 48):], skip_special_tokens=True)
-            return torch.tensor([bool(_DONE_RE.search(t)) for t in tails], device=input_ids.device)
+            return torch.tensor([task.finished(t) for t in tails], device=input_ids.device)
 
     with torch.inference_mode():
         for b in range(0, len(order), batch_size):
@@ -63,17 +63,15 @@ def generate_outputs(model_path: Path | str, prompts: list[str], instruction: st
     return outputs
 
 
-def score_outputs(items: list[EvalItem], outputs: dict[str, str], rel_tol: float = 0.05) -> tuple[Metrics, list[dict]]:
-    """Score outputs (by item id) against the items; a missing output counts as wrong."""
+def score_outputs(items: list[EvalItem], outputs: dict[str, str], task: Task) -> tuple[Metrics, list[dict]]:
+    """Score outputs (by item id) against the items with ``task``'s rule; a missing
+    output counts as wrong."""
     scores, rows = [], []
     for it in items:
-        out = outputs.get(it.id, "")
-        correct = is_correct(out, it.gold, it.unit, rel_tol=rel_tol)
-        fmt = follows_format(out)
-        pred = extract_prediction(out)
-        scores.append(ItemScore(it.id, it.source, correct, fmt, pred, it.gold))
-        rows.append({"id": it.id, "source": it.source, "gold": it.gold, "unit": it.unit, "prediction": pred,
-                     "correct": correct, "formatted": fmt, "output": out})
+        row = task.score_row(it, outputs.get(it.id, ""))
+        scores.append(ItemScore(it.id, it.source, row["correct"], row["formatted"], row["prediction"], it.gold,
+                                row["failure"]))
+        rows.append(row)
     return summarise(scores), rows
 
 
@@ -88,15 +86,15 @@ def model_fingerprint(model_path: Path | str) -> str:
     return h.hexdigest()[:16]
 
 
-def evaluate_model(model_path: Path | str, items: list[EvalItem], instruction: str, *, max_new_tokens: int,
-                   batch_size: int = 16, rel_tol: float = 0.05, cache: bool = False,
+def evaluate_model(model_path: Path | str, items: list[EvalItem], instruction: str, *, task: Task,
+                   max_new_tokens: int, batch_size: int = 16, cache: bool = False,
                    progress_cb: Callable[[int], None] | None = None) -> tuple[Metrics, list[dict]]:
     """Generate and score. With ``cache=True`` (used for the untouched base
     student) outputs are stored under the data-agent home keyed by model, items,
     prompt and decoding settings, and reused."""
     key = hashlib.sha256(json.dumps({
         "model": model_fingerprint(model_path), "items": [[i.id, i.input] for i in items],
-        "instruction": instruction, "max_new_tokens": max_new_tokens, "v": 1,
+        "instruction": instruction, "max_new_tokens": max_new_tokens, "task": task.kind, "v": 1,
     }).encode()).hexdigest()[:24]
     cache_file = home_dir() / "eval-cache" / f"{key}.json"
     outputs: dict[str, str] | None = None
@@ -108,15 +106,15 @@ def evaluate_model(model_path: Path | str, items: list[EvalItem], instruction: s
         except json.JSONDecodeError:
             outputs = None
     if outputs is None:
-        gen = generate_outputs(model_path, [i.input for i in items], instruction, max_new_tokens=max_new_tokens,
-                               batch_size=batch_size, progress_cb=progress_cb)
+        gen = generate_outputs(model_path, [i.input for i in items], instruction, task,
+                               max_new_tokens=max_new_tokens, batch_size=batch_size, progress_cb=progress_cb)
         outputs = {it.id: o for it, o in zip(items, gen)}
         if cache:
             cache_file.parent.mkdir(parents=True, exist_ok=True)
             tmp = cache_file.with_suffix(".tmp")
             tmp.write_text(json.dumps(outputs), encoding="utf-8")
             tmp.replace(cache_file)
-    return score_outputs(items, outputs, rel_tol)
+    return score_outputs(items, outputs, task)
 
 
 def read_predictions(path: Path) -> dict[str, str]:

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from ..config import TrainConfig
 from ..errors import DataAgentError
-from .student import load_model, load_tokenizer
+from ..models import load_model, load_tokenizer
 
 
 class TrainingError(DataAgentError):

@@ -1,9 +1,13 @@
 """Validators: ``check(record) -> Verdict``; a pipeline runs them in order and
-counts rejections by reason."""
+counts rejections by reason.
+
+The generic checks live here (schema, instruction, dedup, decontamination); the
+answer-format and answer-agreement checks are the domain's task's
+(:meth:`data_agent.tasks.Task.validators`), which uses the same answer
+extraction as the scorer."""
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -14,15 +18,8 @@ import jsonschema
 
 from ..domain import Domain, ngram_hashes
 from ..errors import DataAgentError
-from ..records import Record, SubmissionError, read_submission
-from ..tasks.boxed_numeric import extract_prediction, strict_format_ok
-
-
-@dataclass(frozen=True)
-class Verdict:
-    ok: bool
-    reason: str = ""
-    validator: str = ""
+from ..records import Record, SubmissionError, Verdict, read_submission
+from ..tasks import AnswerAgreementValidator, FinalLineValidator
 
 
 class Validator(Protocol):
@@ -65,38 +62,6 @@ class InstructionValidator:
         if record.instruction != self.instruction:
             return Verdict(False, "instruction differs from the domain's instruction", self.name)
         return Verdict(True, validator=self.name)
-
-
-class BoxedFormatValidator:
-    """The last box holds a decimal with three digits and the output ends with
-    ``The answer is therefore \\boxed{...}.``"""
-
-    name = "boxed_format"
-
-    def check(self, record: Record) -> Verdict:
-        ok, why = strict_format_ok(record.output)
-        return Verdict(ok, f"format: {why}" if not ok else "", self.name)
-
-
-class AnswerAgreementValidator:
-    """The boxed value agrees with the generator's known answer (when it has one)."""
-
-    name = "answer_agreement"
-
-    def __init__(self, rel_tol: float = 1e-3):
-        self.rel_tol = rel_tol
-
-    def check(self, record: Record) -> Verdict:
-        if record.answer is None:
-            return Verdict(True, validator=self.name)
-        pred = extract_prediction(record.output)
-        if pred is None:
-            return Verdict(False, "answer: no boxed number", self.name)
-        # The box holds the answer rounded to three decimals.
-        if math.isclose(pred, record.answer, rel_tol=self.rel_tol, abs_tol=0.0005 + 1e-12):
-            return Verdict(True, validator=self.name)
-        return Verdict(False, f"answer: boxed {pred} disagrees with the known answer {record.answer:.6g}",
-                       self.name)
 
 
 def normalise_text(s: str) -> str:
@@ -178,8 +143,7 @@ def default_pipeline(domain: Domain, seen_inputs: Iterable[str] = ()) -> Pipelin
     return Pipeline([
         SchemaValidator(fields),
         InstructionValidator(domain.instruction),
-        BoxedFormatValidator(),
-        AnswerAgreementValidator(),
+        *domain.task.validators(),
         ExactDedupValidator(seen_inputs),
         NgramDecontaminationValidator(domain.contamination_hashes(), domain.decontamination_n),
     ])
@@ -199,7 +163,7 @@ class SubmissionReport:
 
 def validate_submission(path: Path, domain: Domain, expected_n: int | None = None) -> SubmissionReport:
     """Check a submission.json against the domain: exact fields, non-empty
-    strings, the domain's instruction, the boxed-answer format, no duplicate
+    strings, the domain's instruction, the task's answer format, no duplicate
     inputs, no overlap with evaluation problems, and the record count."""
     fields = domain.submission_fields()
     rows = read_submission(path, fields)  # raises SubmissionError on shape problems
@@ -216,7 +180,7 @@ def validate_submission(path: Path, domain: Domain, expected_n: int | None = Non
 
 
 __all__ = [
-    "Verdict", "Validator", "Pipeline", "SchemaValidator", "InstructionValidator", "BoxedFormatValidator",
+    "Verdict", "Validator", "Pipeline", "SchemaValidator", "InstructionValidator", "FinalLineValidator",
     "AnswerAgreementValidator", "ExactDedupValidator", "NgramDecontaminationValidator", "default_pipeline",
     "validate_submission", "SubmissionReport", "SubmissionError", "DataAgentError", "record_schema",
 ]

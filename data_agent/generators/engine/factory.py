@@ -11,61 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ...domain import Domain
-from ...plan import TopicInfo
-from ..teachers.base import TeacherRequest, TeacherResponse
-from .budget import CostMeter
-from ..generate import symbolic_request_builder
-
-
-def symbolic_topics() -> dict[str, TopicInfo]:
-    """The topic list of the symbolic library (subject and SciBench sources per
-    topic): what the symbolic teacher writes, and what LLM teachers are asked for."""
-    from .. import symbolic
-
-    out: dict[str, TopicInfo] = {}
-    for topic, names in sorted(symbolic.topics().items()):
-        ts = [symbolic.TEMPLATES[n] for n in names]
-        out[topic] = TopicInfo(subject=ts[0].subject, sources=sorted({s for t in ts for s in t.sources}))
-    return out
-
-
-class SymbolicSession:
-    """The offline default: sympy-computed problems with exact answers.
-
-    Requests are counted like an LLM session's, in a
-    :class:`~data_agent.generators.engine.budget.CostMeter` kept in
-    ``run_dir/teacher/meter.json`` (in memory without ``run_dir``), so a
-    resumed run's counts continue where they stopped.
-    """
-
-    def __init__(self, domain: Domain, run_dir: Path | None = None):
-        from .. import symbolic
-        from ..teachers.symbolic import SymbolicTeacher
-
-        self.teacher = SymbolicTeacher()
-        self.meter = CostMeter(Path(run_dir) / "teacher" / "meter.json" if run_dir is not None else None)
-        self.build = symbolic_request_builder(lambda topic: [t.name for t in symbolic.templates_for(topic=topic)])
-
-    async def call(self, requests: list[TeacherRequest]) -> list[TeacherResponse]:
-        self.meter.record_requests(len(requests))
-        try:
-            return await self.teacher.generate(requests)
-        finally:
-            self.meter.save()
-
-    def topics(self) -> dict[str, TopicInfo]:
-        return symbolic_topics()
-
-    def note(self) -> str:
-        return f"{self.meter.total.requests} requests so far"
-
-    def usage(self) -> dict[str, Any]:
-        """Run totals and the current iteration's counts (no tokens or dollars: nothing is billed)."""
-        return {"teacher": "symbolic", "requests": self.meter.total.requests, "tokens": 0, "dollars": 0.0,
-                "iteration": self.meter.iteration.to_dict()}
-
-    def close(self) -> None:
-        self.meter.save()
+from .symbolic_session import SymbolicSession
 
 
 def make_teacher_session(spec: str, domain: Domain, run_dir: Path, teachers: Any = None):

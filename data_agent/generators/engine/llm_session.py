@@ -1,13 +1,15 @@
 """A teacher session on an LLM (any spec but ``symbolic``).
 
 :class:`LLMSession` has the interface of
-:class:`~data_agent.generators.engine.factory.SymbolicSession` (``call``, ``build``,
+:class:`~data_agent.generators.engine.symbolic_session.SymbolicSession` (``call``, ``build``,
 ``topics``, ``note``, ``usage``):
 
 * ``build`` turns (topic, difficulty, attempt, seed, iteration) into a
   :class:`TeacherRequest` from the domain's prompt template
-  (:mod:`data_agent.generators.prompts`), grounded in two of the pack's seed
-  problems and asking for a JSON document matching ``PROBLEM_SCHEMA``;
+  (:mod:`data_agent.generators.prompts`) on one of the pack's skills
+  (:meth:`~data_agent.domain.Domain.skills`), grounded in two of the pack's seed
+  problems and asking for the JSON document of the domain's task
+  (:attr:`~data_agent.tasks.Task.problem_schema`);
 * ``call`` runs requests through the one :class:`TeacherRunner` (concurrency,
   rate limits, retries, circuit breaker, SQLite response cache under
   ``$DATA_AGENT_HOME/cache/teacher.sqlite``, budgets, cost meter);
@@ -33,11 +35,10 @@ from typing import Any
 from ...domain import Domain, ngram_hashes
 from ...plan import TopicInfo
 from ...errors import DataAgentError
-from ..teachers.base import PROBLEM_SCHEMA, RetryableError, SamplingParams, TeacherRequest, TeacherResponse
+from ..teachers.base import RetryableError, SamplingParams, TeacherRequest, TeacherResponse
 from .budget import Budget, BudgetExceeded, CostMeter, ModelPrice, PriceTable
 from .cache import ResponseCache
 from ..prompts import pick_examples, render_messages, template_for
-from .factory import symbolic_topics
 from .runner import CircuitOpen, RunnerConfig, TeacherRunner
 from ..teachers.specs import TeacherSpec, build_teacher, parse_spec
 
@@ -184,7 +185,7 @@ class LLMSession:
         self.runner = TeacherRunner(self.teacher, config, self.cache, self.budget, self.meter, prices=self.prices)
         self.template = template_for(domain.name)
         self.seeds = self._style_seeds(domain)
-        self._topics = symbolic_topics()
+        self._topics = domain.skills()
         self._loop: _LoopThread | None = None
         self._lock = threading.Lock()
 
@@ -203,23 +204,25 @@ class LLMSession:
             hashes, n = domain.contamination_hashes(), domain.decontamination_n
         except (OSError, KeyError, ValueError):
             return seeds
-        return [s for s in seeds if not ngram_hashes(str(s.get("problem_text", "")), n) & hashes]
+        return [s for s in seeds if not ngram_hashes(domain.task.seed_view(s)["problem"], n) & hashes]
 
     def build(self, topic: str, difficulty: int, attempt: int, seed: int, iteration: int) -> TeacherRequest:
         """The request for one new problem on ``topic`` at ``difficulty``."""
         info = self._topics.get(topic)
         subject = info.subject if info else ""
         examples = pick_examples(self.seeds, info.sources if info else [], seed)
-        messages = render_messages(self.template, domain=self.domain.name, instruction=self.domain.instruction,
-                                   topic=topic, subject=subject, difficulty=difficulty, seed=seed, examples=examples,
-                                   example_chars=self.example_chars, compact=self.spec.kind == "hf")
+        messages = render_messages(self.template, self.domain.task, domain=self.domain.name,
+                                   instruction=self.domain.instruction, topic=topic, subject=subject,
+                                   difficulty=difficulty, seed=seed, examples=examples,
+                                   example_chars=self.example_chars, compact=self.spec.kind == "hf",
+                                   topic_description=info.description if info else "")
         meta = {"template": f"llm:{topic}", "topic": topic, "subject": subject, "difficulty": difficulty,
                 "attempt": attempt, "seed": seed, "iteration": iteration,
                 "examples": [str(e.get("id", "")) for e in examples]}
         return TeacherRequest(messages=messages,
                               params=SamplingParams(temperature=self.temperature, max_tokens=self.max_tokens,
                                                     seed=seed),
-                              json_schema=PROBLEM_SCHEMA, metadata=meta)
+                              json_schema=self.domain.task.problem_schema, metadata=meta)
 
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
@@ -251,7 +254,7 @@ class LLMSession:
     # ----------------------------------------------------------------- interface
 
     def topics(self) -> dict[str, TopicInfo]:
-        """Topics the engineer can allocate (the symbolic library's topic list)."""
+        """Topics the engineer can allocate: the pack's skills."""
         return dict(self._topics)
 
     def note(self) -> str:

@@ -17,20 +17,29 @@ Conventions used by the builders:
   the 3-decimal answer string keeps at least 3 significant digits; the power
   is put into the unit, SciBench style (``$10^{-19} \\mathrm{~J}$``);
 * in solution lines the token ``@ANS`` stands for the final value, written
-  exactly as in the box (times the power of ten when the unit carries one).
+  exactly as in the final line (times the power of ten when the unit carries one);
+  the final line itself is written by the library's task
+  (:meth:`data_agent.tasks.Task.final_line`).
+
+Templates belong to one domain's *library*: a package registers its templates
+inside :func:`library_scope` (``with library_scope(domain, task_kind, subjects):``),
+which records the domain, the task kind and the subjects its templates may use.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import random
 import re
 import string
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import sympy as sp
+
+from ...tasks import Task, get_task
 
 
 @dataclass(frozen=True)
@@ -61,8 +70,39 @@ class Problem:
         }
 
 
-SUBJECTS = ("chemistry", "physics", "mathematics")
 DIFFICULTIES = (1, 2, 3)
+
+
+@dataclass(frozen=True)
+class Library:
+    """One domain's template library: its domain pack, its task and its subjects."""
+
+    domain: str
+    """The pack name (``pack.json`` ``name``) whose problems the templates imitate."""
+    task_kind: str
+    """The task whose final answer line the solutions end with."""
+    subjects: tuple[str, ...]
+    """The subjects a template of this library may declare."""
+
+    @property
+    def task(self) -> Task:
+        return get_task(self.task_kind)
+
+
+LIBRARIES: dict[str, Library] = {}
+"""Template libraries by domain name."""
+_current: list[Library] = []
+
+
+@contextlib.contextmanager
+def library_scope(domain: str, task_kind: str, subjects: tuple[str, ...]) -> Iterator[Library]:
+    """Templates registered inside this block belong to ``domain``'s library."""
+    lib = LIBRARIES.setdefault(domain, Library(domain, task_kind, tuple(subjects)))
+    _current.append(lib)
+    try:
+        yield lib
+    finally:
+        _current.pop()
 
 
 class Template:
@@ -72,6 +112,8 @@ class Template:
     topic: str = ""
     subject: str = ""
     sources: tuple[str, ...] = ()
+    library: Library | None = None
+    """The library the template was registered in (set by :func:`register`)."""
 
     def generate(self, rng: random.Random, difficulty: int) -> Problem:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -312,8 +354,6 @@ class FunctionTemplate(Template):
 
     def __init__(self, name: str, topic: str, subject: str, sources: tuple[str, ...], builder: Builder,
                  doc: str = ""):
-        if subject not in SUBJECTS:
-            raise ValueError(f"bad subject {subject!r}")
         self.name = name
         self.topic = topic
         self.subject = subject
@@ -337,7 +377,7 @@ class FunctionTemplate(Template):
             if float(ans_str) == 0:
                 continue
             steps = [s.replace("@ANS", _fmt_ans(scaled, p)) for s in d.steps]
-            solution = "\n".join(steps + [f"The answer is therefore \\boxed{{{ans_str}}}."])
+            solution = "\n".join(steps + [self.library.task.final_line(ans_str)])
             params = json.loads(json.dumps(d.params))  # JSON-serialisable, detached copy
             return Problem(template=self.name, topic=self.topic, subject=self.subject,
                            difficulty=difficulty, problem=d.text, unit=unit, solution=solution,
@@ -356,8 +396,16 @@ def template(name: str, topic: str, subject: str, sources: tuple[str, ...]) -> C
 
 
 def register(t: Template) -> Template:
+    """Add ``t`` to the registry and to the library of the enclosing :func:`library_scope`."""
     if not t.name or t.name in _REGISTRY:
         raise ValueError(f"duplicate or empty template name {t.name!r}")
+    if not _current:
+        raise ValueError(f"template {t.name!r} registered outside a library_scope")
+    lib = _current[-1]
+    if t.subject not in lib.subjects:
+        raise ValueError(f"template {t.name!r}: bad subject {t.subject!r} for the {lib.domain} library "
+                         f"(expected one of {', '.join(lib.subjects)})")
+    t.library = lib
     _REGISTRY[t.name] = t
     return t
 

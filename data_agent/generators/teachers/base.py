@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Awaitable, Callable, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -121,19 +121,10 @@ class Teacher(Protocol):
         ...
 
 
-# The JSON document every teacher returns for a generated problem (the symbolic
-# teacher and the LLM prompt templates alike).
-PROBLEM_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "problem": {"type": "string", "minLength": 10},
-        "unit": {"type": "string"},
-        "solution": {"type": "string", "minLength": 10},
-        "answer": {"type": "number"},
-    },
-    "required": ["problem", "unit", "solution", "answer"],
-    "additionalProperties": False,
-}
+TeacherCall = Callable[[list[TeacherRequest]], Awaitable[list[TeacherResponse]]]
+"""A session's ``call``: answer requests, in order."""
+RequestBuilder = Callable[[str, int, int, int, int], TeacherRequest]
+"""A session's ``build``: (topic, difficulty, attempt, seed, iteration) -> request."""
 
 
 class TeacherError(Exception):

@@ -7,8 +7,8 @@ of the tokenizer renders the messages when it has one.
 
 Structured output: when a request carries a JSON schema, decoding is
 constrained to it with `xgrammar` (:mod:`data_agent.generators.teachers.hf_structured`;
-a problem request gets the tighter grammar
-:func:`~data_agent.generators.teachers.hf_structured.problem_grammar`), so every reply
+a problem request gets its task's tighter grammar,
+:meth:`data_agent.tasks.Task.grammar`), so every reply
 that ends within the token budget is a schema-valid document. This is on by
 default (``structured=None``: used when xgrammar imports; ``True`` requires it;
 ``False`` turns it off). Without xgrammar a one-line notice is printed and
@@ -22,7 +22,7 @@ Small local models get the compact prompt
 time grows with the prompt; ``scripts/bench_hf_teacher.py`` measures the
 time per request and the share of replies that become records.
 
-``model`` is resolved like a student (:func:`~data_agent.trainers.student.resolve_student`):
+``model`` is resolved like a student (:func:`~data_agent.models.resolve_student`):
 ``smollm2-135m``, ``tiny-llama``, a model directory, or a hub name (which needs
 the network unless it is in the local HF cache).
 """
@@ -109,7 +109,7 @@ class HFTeacher:
 
     def _load(self) -> tuple[Any, Any]:
         if self._lm is None:
-            from ...trainers.student import load_model, load_tokenizer, resolve_student
+            from ...models import load_model, load_tokenizer, resolve_student
 
             self.path = resolve_student(self.model)
             tok = load_tokenizer(self.path)

@@ -2,41 +2,29 @@
 
 A small local model (SmolLM2-135M) almost never writes a valid JSON document on
 its own. With `xgrammar <https://xgrammar.mlc.ai/>`_ (a dependency),
-:class:`~data_agent.generators.teachers.hf_backend.HFTeacher` masks, at every decoding
-step, the tokens that would leave the request's grammar: every reply that ends
-within the token budget is then a document valid against the request's JSON
-schema (a reply cut by the budget is still a counted rejection).
+:class:`~data_agent.generators.teachers.hf_backend.HFTeacher` masks, at every
+decoding step, the tokens that would leave the request's grammar: every reply
+that ends within the token budget is then a document valid against the
+request's JSON schema (a reply cut by the budget is still a counted rejection).
 
-For a problem request (``json_schema == PROBLEM_SCHEMA``) the grammar is
-:func:`problem_grammar`, tighter than ``PROBLEM_SCHEMA`` (every document it
-admits is valid against it):
-
-* one line, fields in the order ``problem``, ``unit``, ``solution``,
-  ``answer``: the solution ends by boxing its result and ``answer`` repeats it
-  right after (a small model copies a number it has just written far more
-  reliably than it keeps one across a whole solution;
-  ``scripts/bench_hf_teacher.py`` measures how often they agree);
-* bounded strings (CPU time): ``problem`` 20-:data:`PROBLEM_MAX_CHARS`,
-  ``unit`` <= :data:`UNIT_MAX_CHARS`, ``solution`` <= :data:`SOLUTION_MAX_CHARS`
-  characters (of JSON text; the only escapes are ``\\" \\\\ \\/``: a small model
-  writes LaTeX such as ``\\text`` or ``\\nu`` with one backslash, which JSON reads as
-  a tab or a newline; the grammar makes it write ``\\\\text``, the LaTeX it meant);
-  ``answer`` a plain decimal with at most :data:`ANSWER_MAX_DIGITS` integer
-  digits and 6 decimals;
-* the solution ends with ``The answer is therefore \\boxed{X.XXX}.`` (three
-  decimals), the format the validators require.
+For a problem request (``json_schema`` is a task's
+:attr:`~data_agent.tasks.Task.problem_schema`) the grammar is the task's own
+(:meth:`~data_agent.tasks.Task.grammar`), tighter than its schema: field order,
+bounded strings and the task's final answer line (for SciBench problems see
+:func:`data_agent.tasks.boxed_numeric.problem_grammar`). Any other schema is
+compiled as given.
 
 The grammar constrains form only: the model writes every field and picks every
-number. Whether its boxed number equals its ``answer`` (and whether the
-problem is any good) is checked downstream by the validators, as for any
-teacher.
+value. Whether the document is any good is checked downstream by the
+validators, as for any teacher.
 
-The grammar is written in xgrammar's EBNF rather than compiled from a JSON
+Task grammars are written in xgrammar's EBNF rather than compiled from a JSON
 schema with ``pattern``/``maxLength``: a schema pattern with a counted
 repetition above 128 fails to compile in xgrammar 0.2.x (with its cache on)
 and, below that, costs hundreds of milliseconds per token on CPU; ``maxLength``
-forbids escapes. The explicit chain of optional characters below costs about
-a millisecond per token (compiled once per model, a few seconds).
+forbids escapes. An explicit chain of optional characters
+(:func:`data_agent.tasks.ebnf_bounded`) costs about a millisecond per token
+(compiled once per model, a few seconds).
 """
 
 from __future__ import annotations
@@ -47,51 +35,16 @@ import sys
 import threading
 from typing import Any, Iterable
 
-from .base import PROBLEM_SCHEMA
+from ...tasks import task_for_schema
 
-__all__ = ["ANSWER_MAX_DIGITS", "INSTALL_HINT", "PROBLEM_MAX_CHARS", "SOLUTION_MAX_CHARS",
-           "UNIT_MAX_CHARS", "GrammarLogitsProcessor", "StructuredDecoding", "available", "make_processor_class",
-           "problem_grammar"]
+__all__ = ["INSTALL_HINT", "GrammarLogitsProcessor", "StructuredDecoding", "available", "make_processor_class"]
 
-PROBLEM_MAX_CHARS = 400
-UNIT_MAX_CHARS = 40
-SOLUTION_MAX_CHARS = 500
-ANSWER_MAX_DIGITS = 7
 INSTALL_HINT = "pip install 'xgrammar>=0.2' (a dependency of data-agent)"
 
 
 def available() -> bool:
     """Whether xgrammar is installed."""
     return importlib.util.find_spec("xgrammar") is not None
-
-
-def _bounded(name: str, lo: int, hi: int) -> str:
-    """EBNF rules: ``name`` matches ``lo`` to ``hi`` JSON string characters
-    (``lo`` mandatory ones, then a chain of optional ones)."""
-    first = " ".join(["ch"] * lo + [f"{name}_0"])
-    rules = [f"{name} ::= {first}"]
-    n = hi - lo
-    rules += [f'{name}_{k} ::= "" | ch {name}_{k + 1}' for k in range(n)]
-    rules.append(f'{name}_{n} ::= ""')
-    return "\n".join(rules)
-
-
-def problem_grammar() -> str:
-    """The EBNF grammar of a problem reply for ``hf:`` teachers (see module docstring)."""
-    box = "The answer is therefore \\\\\\\\boxed{"  # JSON text of one backslash, escaped for EBNF
-    body = SOLUTION_MAX_CHARS - len("The answer is therefore \\boxed{-0.000}.") - 1
-    root = (
-        'root ::= "{\\"problem\\": \\"" problem "\\", \\"unit\\": \\"" unit "\\", \\"solution\\": \\"" '
-        f'solution " "? "{box}" "-"? [0-9]{{1,{ANSWER_MAX_DIGITS}}} "." [0-9]{{3}} "}}.\\", \\"answer\\": " number "}}"'
-    )
-    return "\n".join([
-        root,
-        'ch ::= [^"\\\\\\x00-\\x1f] | "\\\\" ["\\\\/]',
-        f'number ::= "-"? ("0" | [1-9] [0-9]{{0,{ANSWER_MAX_DIGITS - 1}}}) ("." [0-9]{{1,6}})?',
-        _bounded("problem", 20, PROBLEM_MAX_CHARS),
-        _bounded("unit", 0, UNIT_MAX_CHARS),
-        _bounded("solution", 10, body),
-    ]) + "\n"
 
 
 class StructuredDecoding:
@@ -115,15 +68,17 @@ class StructuredDecoding:
         self._lock = threading.Lock()
 
     def grammar_for(self, schema: dict[str, Any]) -> Any:
-        """The compiled grammar of a request's schema (:func:`problem_grammar` for
-        ``PROBLEM_SCHEMA``), or ``None`` when xgrammar cannot compile it (the
+        """The compiled grammar of a request's schema (the task's own grammar for a
+        task's problem schema), or ``None`` when xgrammar cannot compile it (the
         replies are then unconstrained and checked by the runner as usual)."""
-        key = "problem" if schema == PROBLEM_SCHEMA else json.dumps(schema, sort_keys=True)
+        key = json.dumps(schema, sort_keys=True)
         with self._lock:
             g = self._grammars.get(key)
             if g is None:
-                if key == "problem":
-                    g = self.compiler.compile_grammar(problem_grammar())
+                task = task_for_schema(schema)
+                ebnf = task.grammar() if task is not None else None
+                if ebnf is not None:
+                    g = self.compiler.compile_grammar(ebnf)
                 else:  # compiled from the schema as given: properties keep their order
                     try:
                         g = self.compiler.compile_json_schema(json.dumps(schema), any_whitespace=False)

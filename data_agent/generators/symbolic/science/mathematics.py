@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from .base import Ctx, Resample, X, ev, fill, num, q, res, template
+from ..base import Ctx, Resample, X, ev, fill, num, q, res, template
 
 MATH = "mathematics"
 x = sp.Symbol("x", real=True)
