@@ -81,7 +81,9 @@ def test_agrees_with_official_rule_where_it_applies(output, gold, unit, expected
 def test_last_boxed_balanced():
     assert last_boxed("x \\boxed{\\frac{a}{b}} y") == "\\frac{a}{b}"
     assert last_boxed("\\boxed{1} \\boxed{2}") == "2"
-    assert last_boxed("\\boxed{1} \\boxed{2") == "1"
+    # the last box decides: when it never closes there is no answer, not the earlier box
+    assert last_boxed("\\boxed{1} \\boxed{2") is None
+    assert last_boxed("\\boxed{1} \\boxed {2}") is None
     assert last_boxed("nothing") is None
 
 

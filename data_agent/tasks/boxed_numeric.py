@@ -34,25 +34,29 @@ _SLASH_RE = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*/\s*([+-]?\d+(?:\.\d+)?)$")
 
 
 def last_boxed(text: str) -> str | None:
-    """Content of the last ``\\boxed{...}`` with balanced braces, or None."""
+    """Content of the last ``\\boxed{...}``, or None.
+
+    Only the last ``\\boxed`` counts, as in SciBench's ``last_boxed_only_string``: when it is not
+    followed by ``{`` or its braces never close, the output has no answer; an earlier box is not
+    used instead.
+    """
     if not text:
         return None
-    start = text.rfind(BOXED + "{")
-    while start != -1:
-        i = start + len(BOXED) + 1
-        depth = 1
-        j = i
-        while j < len(text):
-            c = text[j]
-            if c == "{":
-                depth += 1
-            elif c == "}":
-                depth -= 1
-                if depth == 0:
-                    return text[i:j]
-            j += 1
-        # unbalanced: try an earlier box
-        start = text.rfind(BOXED + "{", 0, start)
+    start = text.rfind(BOXED)
+    if start == -1:
+        return None
+    i = start + len(BOXED)
+    if not text.startswith("{", i):
+        return None
+    depth = 0
+    for j in range(i, len(text)):
+        c = text[j]
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return text[i + 1:j]
     return None
 
 
