@@ -60,6 +60,20 @@ def last_boxed(text: str) -> str | None:
     return None
 
 
+def boxed_answer(text: str) -> str | None:
+    """The answer written in the last box: what follows its last ``=``, else all of it.
+
+    SciBench's ``remove_boxed`` does the same, so ``\\boxed{x = 22.000}`` and
+    ``\\boxed{a = b = 22.000}`` both answer ``22.000``. None when there is no box.
+    """
+    boxed = last_boxed(text)
+    if boxed is None:
+        return None
+    if "=" in boxed:
+        boxed = boxed.split("=")[-1]
+    return boxed.strip()
+
+
 def _clean(s: str) -> str:
     s = s.translate(_MINUS)
     s = s.replace("$", "").replace("\\!", "").replace("\\,", "").replace("\\;", "").replace("~", " ")
@@ -168,8 +182,8 @@ def _candidates(boxed: str) -> list[float]:
 
 
 def extract_prediction(output: str) -> float | None:
-    """The number a model gave: the last boxed answer, parsed; None when absent."""
-    boxed = last_boxed(output)
+    """The number a model gave: the last box's answer (after its last ``=``), parsed; None when absent."""
+    boxed = boxed_answer(output)
     if boxed is None:
         return None
     c = _candidates(boxed)
@@ -177,8 +191,8 @@ def extract_prediction(output: str) -> float | None:
 
 
 def is_correct(output: str, gold: float, unit: str | None = None, rel_tol: float = 0.05) -> bool:
-    """SciBench's rule on a model output (see module docstring)."""
-    boxed = last_boxed(output)
+    """SciBench's rule on a model output, scaled or full units (see module docstring)."""
+    boxed = boxed_answer(output)
     if boxed is None:
         return False
     golds = [gold]
