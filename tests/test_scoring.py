@@ -1,12 +1,15 @@
 """The scorer against SciBench's official rule (eval/eval_zero.py) on edge cases."""
 
 import math
+import re
 
 import pytest
 
 from data_agent.stats import bootstrap_ci, paired_gain
 from data_agent.tasks.boxed_numeric import (
+    boxed_answer,
     extract_prediction,
+    follows_format,
     format_answer,
     is_correct,
     last_boxed,
@@ -29,6 +32,87 @@ def official_equiv(model_output: str, answer: str) -> bool:
     except Exception:
         second = False
     return first or second
+
+
+# The rest of SciBench's pipeline around equiv(), re-expressed from eval/eval_zero.py (run) and
+# eval/post_process.py (last_boxed_only_string, remove_boxed, remove_not, parse_not, cal_not) at
+# e14e0ca3d3db0f02928a18d435b9c3d15656a7c5, for comparing verdicts on the tables below.
+_OFFICIAL_UNIT_POWER_RE = re.compile(r"\$?\ *10\^\{?\ *-?[0-9]+\ *\}?\ *\$?")  # remove_not
+_OFFICIAL_POWER_RE = re.compile(r"10\^\{?\ *-?[0-9]+\ *\}?")  # cal_not
+
+
+def _official_exponent(power: str) -> float:
+    e = power[power.find("^") + 1:]
+    if "{" in e:
+        e = e[e.find("{") + 1:]
+    if "}" in e:
+        e = e[:e.find("}")]
+    return float(e)
+
+
+def official_answer(output: str) -> str | None:
+    """parse_math_answer: the last 'oxed' up to its closing brace, then what follows the last '='."""
+    i = output.rfind("oxed")
+    if i < 0:
+        return None  # its '\\fbox' branch can never pass remove_boxed's 'oxed{' check
+    depth = 0
+    for j in range(i, len(output)):
+        if output[j] == "{":
+            depth += 1
+        elif output[j] == "}":
+            depth -= 1
+            if depth == 0:
+                break
+    else:
+        return None
+    s = output[i:j + 1]
+    if not s.startswith("oxed{"):
+        return None
+    ans = s[len("oxed{"):-1]
+    return ans.split("=")[-1].lstrip(" ") if "=" in ans else ans
+
+
+def official_power(unit: str) -> float | None:
+    """The n of the unit's 10^n when run() converts to full units: a power with something after it."""
+    if not _OFFICIAL_UNIT_POWER_RE.search(unit) or not _OFFICIAL_UNIT_POWER_RE.split(unit)[-1]:
+        return None
+    return _official_exponent(_OFFICIAL_POWER_RE.findall(unit)[0])
+
+
+def official_to_full_units(pred: str) -> str | None:
+    """cal_not(parse_not(pred)): 'a \\times 10^n' or 'a * 10^n' evaluated, anything else unchanged."""
+    if not pred:
+        return None
+    for sep in ("\t" + "imes", "\\times", "*"):  # parse_not's first test, '\times', is a TAB + 'imes'
+        if sep in pred:
+            parts = pred.split(sep)
+            if len(parts) != 2:
+                return None
+            power = _OFFICIAL_POWER_RE.findall(parts[1])
+            if not power:
+                return None
+            try:
+                return str(float(parts[0].strip()) * 10 ** _official_exponent(power[0]))
+            except ValueError:
+                return None
+    return pred
+
+
+def official_verdict(output: str, answer: str, unit: str) -> bool:
+    """SciBench's verdict on one output, as run() computes it."""
+    pred = official_answer(output)
+    if pred is None:
+        return False
+    n = official_power(unit)
+    if n is not None:
+        pred = official_to_full_units(pred)
+        try:
+            answer = str(float(answer.strip()) * 10 ** n)
+        except ValueError:
+            return False
+        if pred is None:
+            return False
+    return official_equiv(pred, answer)
 
 
 # (model output, gold answer_number, unit, expected verdict, what the case is about)
@@ -76,12 +160,128 @@ def test_agrees_with_official_rule_where_it_applies(output, gold, unit, expected
     boxed = last_boxed(output)
     official = boxed is not None and official_equiv(boxed, gold)
     assert is_correct(output, normalise_number(gold), unit) is official
+    assert official_verdict(output, gold, unit) is official
+
+
+J19 = "$10^{-19} \\mathrm{~J}$"  # shown officially as '\\mathrm{~J}$', the gold converted to full units
+P42 = "$10^{42}$"  # only a power: officially nothing is converted, the gold stays scaled
+
+# (model output, gold answer_number, unit, our verdict, our extracted prediction, official verdict, why).
+# "rule:" rows are where we follow the official rule; "deviation" rows are those listed in README.md
+# ("Scoring: where we differ from SciBench's official rule").
+RULE_TABLE = [
+    # the last box, and what in it is the answer
+    ("\\boxed{x = 22.000}", "22", "", True, 22.0, True, "rule: the text after '=' is the answer"),
+    ("\\boxed{a = b = 3.000}", "3", "", True, 3.0, True, "rule: several '=': after the last one"),
+    ("\\boxed{22.000 = x}", "22", "", False, None, False, "rule: no number after the last '='"),
+    ("\\boxed{3.000 =}", "3", "", False, None, False, "rule: nothing after the '='"),
+    ("\\boxed{E = 3.52 J}", "3.52", "J", True, 3.52, True, "rule: after the '=', the first token"),
+    ("\\boxed{7.000} and then \\boxed{7.000", "7", "", False, None, False,
+     "rule: the last box is unclosed, the closed earlier one is not used"),
+    ("\\boxed{1.000} and then \\boxed{7.000", "7", "", False, None, False, "rule: unclosed last box, gold elsewhere"),
+    ("\\boxed{7.000} and then \\boxed {7.000}", "7", "", False, None, False,
+     "rule: the last \\boxed is not followed by a brace"),
+    ("\\boxed{\\boxed{7.000}}", "7", "", True, 7.0, True, "rule: nested boxes: the inner one is the last"),
+    ("\\boxed{{{7.000}}}", "7", "", False, None, False, "rule: nested braces around a number are not a number"),
+    ("\\boxed{}", "7", "", False, None, False, "rule: empty box"),
+    ("\\boxed{=}", "7", "", False, None, False, "rule: only an '='"),
+    ("The answer is 7.000.", "7", "", False, None, False, "rule: no box"),
+    # the number
+    ("\\boxed{3.52 J}", "3.52", "J", True, 3.52, True, "rule: first-token fallback"),
+    ("\\boxed{7.000 m/s}", "7", "m/s", True, 7.0, True, "rule: first-token fallback, unit with a slash"),
+    ("\\boxed{about 7}", "7", "", False, None, False, "rule: a word first is no number"),
+    ("\\boxed{1,500.000}", "1500", "", True, 1500.0, True, "rule: commas dropped from the prediction"),
+    ("\\boxed{+65.490}", "+65.49", "kJ", True, 65.49, True, "rule: leading '+' (float() takes it)"),
+    ("\\boxed{65.490}", "+65.49", "kJ", True, 65.49, True, "rule: leading '+' in the gold"),
+    ("\\boxed{1.5e3}", "1500", "", True, 1500.0, True, "rule: e notation (float() takes it)"),
+    # the tolerance: math.isclose(rel_tol=0.05) measures against the larger number
+    ("\\boxed{104.900}", "100", "", True, 104.9, True, "rule: 4.9% above"),
+    ("\\boxed{95.100}", "100", "", True, 95.1, True, "rule: 4.9% below"),
+    ("\\boxed{105.100}", "100", "", True, 105.1, True, "rule: 5.1% above passes (5.1/105.1 < 5%)"),
+    ("\\boxed{94.900}", "100", "", False, 94.9, False, "rule: 5.1% below fails"),
+    ("\\boxed{105.300}", "100", "", False, 105.3, False, "rule: 5.3% above fails"),
+    ("\\boxed{0.000}", "0", "", True, 0.0, True, "rule: gold 0 needs exactly 0"),
+    ("\\boxed{0.001}", "0", "", False, 0.001, False, "rule: gold 0, any other number fails"),
+    # units with a power of ten: values in full units
+    ("\\boxed{3.52 \\times 10^{-19}}", "3.52", J19, True, 3.52e-19, True, "rule: full units, written out"),
+    ("\\boxed{3.52 * 10^{-19}}", "3.52", J19, True, 3.52e-19, True, "rule: full units, with '*'"),
+    ("\\boxed{3.52e-19}", "3.52", J19, True, 3.52e-19, True, "rule: full units, e notation"),
+    ("\\boxed{E = 3.52 \\times 10^{-19} \\mathrm{~J}}", "3.52", J19, True, 3.52e-19, True,
+     "rule: full units after '=', with the unit"),
+    ("\\boxed{3.52 \\times 10^{-18}}", "3.52", J19, False, 3.52e-18, False, "rule: wrong power"),
+    ("\\boxed{4.160}", "4.16", P42, True, 4.16, True, "rule: unit only a power: scaled units"),
+    ("\\boxed{4.16 \\times 10^{42}}", "4.16", P42, True, 4.16e42, True,
+     "rule: unit only a power, written out (officially its first token 4.16 matches)"),
+    # where we differ
+    ("\\boxed{3.520}", "3.52", J19, True, 3.52, False, "deviation: scaled units accepted (our prompt shows the power)"),
+    ("\\boxed{-3.520}", "-3.52", J19, True, -3.52, False, "deviation: scaled units accepted, negative"),
+    ("\\boxed{4.16e42}", "4.16", P42, True, 4.16e42, False, "deviation: full units accepted for a unit only a power"),
+    ("\\boxed{4.979e-6}", "4.979", " $10 ^ {-6}m/s^2$", True, 4.979e-6, False,
+     "deviation: a power with spaces around '^' is recognised"),
+    ("\\boxed{3.52 \\cdot 10^{-19}}", "3.52", J19, True, 3.52e-19, False, "deviation: '\\cdot 10^{n}' evaluated"),
+    ("\\boxed{1.5 \\times 10^{3}}", "1500", "", True, 1500.0, False,
+     "deviation: '\\times 10^{n}' evaluated for any unit"),
+    ("\\boxed{1.5 \\times 10^{3}}", "1.5", "", False, 1500.0, True,
+     "deviation: first token only as a fallback (officially '1.5' alone counts)"),
+    ("\\boxed{3 / 4}", "3", "", False, 0.75, True, "deviation: first token only as a fallback ('3 / 4' is 0.75)"),
+    ("\\boxed{89,034.790}", "89,034.79", "$", True, 89034.79, False, "deviation: thousands comma in the gold"),
+    ("\\boxed{-2.000}", "\u22122", "", True, -2.0, False, "deviation: Unicode minus in the gold"),
+    ("\\boxed{\u22121.643}", "-1.642876", "", True, -1.643, False, "deviation: Unicode minus in the prediction"),
+    ("\\boxed{\\frac{1}{2}}", "0.5", "", True, 0.5, False, "deviation: \\frac evaluated"),
+    ("\\boxed{-\\dfrac{3}{4}}", "-0.75", "", True, -0.75, False, "deviation: signed \\dfrac evaluated"),
+    ("\\boxed{3/4}", "0.75", "", True, 0.75, False, "deviation: a/b evaluated"),
+    ("\\boxed{\\sqrt{2}}", "1.414", "", True, math.sqrt(2), False, "deviation: math-verify fallback"),
+    ("\\boxed{{0.500}}", "0.5", "", True, 0.5, False, "deviation: one group of braces around the number"),
+    ("\\boxed{7.000\\,\\mathrm{m}}", "7", "m", True, 7.0, False, "deviation: LaTeX spacing and unit markup dropped"),
+    ("\\boxed{$7.000$.}", "7", "", True, 7.0, False, "deviation: '$' and a trailing period dropped"),
+    ("\\boxed{7.000}, the boxed value", "7", "", True, 7.0, False,
+     "deviation: the last \\boxed command counts, not the word 'boxed' in prose"),
+]
+
+
+@pytest.mark.parametrize("output,gold,unit,correct,prediction,official,why", RULE_TABLE,
+                         ids=[r[6] for r in RULE_TABLE])
+def test_rule_table(output, gold, unit, correct, prediction, official, why):
+    assert is_correct(output, normalise_number(gold), unit) is correct, why
+    if prediction is None:
+        assert extract_prediction(output) is None, why
+    else:
+        assert extract_prediction(output) == pytest.approx(prediction, rel=1e-9), why
+    assert follows_format(output) is (prediction is not None), why
+
+
+@pytest.mark.parametrize("output,gold,unit,correct,prediction,official,why", RULE_TABLE,
+                         ids=[r[6] for r in RULE_TABLE])
+def test_rule_table_official_verdicts(output, gold, unit, correct, prediction, official, why):
+    """The official column is what SciBench's own pipeline says; every disagreement is a listed deviation."""
+    assert official_verdict(output, gold, unit) is official, why
+    if correct is not official:
+        assert why.startswith("deviation"), why
+
+
+def test_boxed_answer():
+    assert boxed_answer("so \\boxed{x = 22.000}.") == "22.000"
+    assert boxed_answer("\\boxed{a = b = 3.000}") == "3.000"
+    assert boxed_answer("\\boxed{ 3.000 }") == "3.000"
+    assert boxed_answer("\\boxed{1} \\boxed{x = 2") is None
+    assert boxed_answer("no box") is None
+    assert official_answer("so \\boxed{x = 22.000}.") == "22.000"
+
+
+def test_strict_format_under_the_last_box_rule():
+    ok, _ = strict_format_ok("Draft \\boxed{1.000}.\nThe answer is therefore \\boxed{2.000}.")
+    assert ok
+    assert not strict_format_ok("The answer is therefore \\boxed{x = 2.000}.")[0]
+    assert not strict_format_ok("The answer is therefore \\boxed{2.000}. \\boxed{3.000")[0]
+    assert not strict_format_ok("The answer is therefore \\boxed{\\boxed 2.000}.")[0]
 
 
 def test_last_boxed_balanced():
     assert last_boxed("x \\boxed{\\frac{a}{b}} y") == "\\frac{a}{b}"
     assert last_boxed("\\boxed{1} \\boxed{2}") == "2"
-    assert last_boxed("\\boxed{1} \\boxed{2") == "1"
+    # the last box decides: when it never closes there is no answer, not the earlier box
+    assert last_boxed("\\boxed{1} \\boxed{2") is None
+    assert last_boxed("\\boxed{1} \\boxed {2}") is None
     assert last_boxed("nothing") is None
 
 

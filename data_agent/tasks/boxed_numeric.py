@@ -1,16 +1,40 @@
 """Answer extraction and scoring, shared by student evaluation and validators.
 
-The rule follows SciBench's official scorer (``eval/eval_zero.py``): take the
-last ``\\boxed{...}``, drop thousands commas, and call the answer correct when
-``math.isclose(pred, gold, rel_tol=0.05)``, also trying the first
-whitespace-separated token of the boxed text. Where the unit carries a power of
-ten (``$10^{-19} \\mathrm{~J}$``) the gold number is in those scaled units; a
-prediction is accepted in the scaled units (``3.520``) or written out in full
-(``3.52 \\times 10^{-19}``), as the official scorer converts both sides.
+What SciBench's official scorer does (github mandyyyyii/scibench @ e14e0ca, ``eval/eval_zero.py``
+with the helpers in ``eval/post_process.py``; ``eval_zeroCot.py`` and ``eval_few.py`` score the same way):
 
-Beyond the official rule, numbers are normalised in code (Unicode minus,
-leading ``+``, ``\\times 10^{n}`` notation, simple fractions), with math-verify
-as the fallback parser for other LaTeX.
+* The answer is ``parse_math_answer(output)`` = ``remove_boxed(last_boxed_only_string(output))``.
+  ``last_boxed_only_string`` looks for the last occurrence of ``oxed`` and returns it up to its
+  matching closing brace, or None when those braces never close: an output whose last ``\\boxed{``
+  is unclosed has no answer, with no fallback to an earlier box. ``remove_boxed`` requires the text to
+  start with ``oxed{`` (so ``\\boxed {1}`` gives no answer) and, when the content holds an ``=``, keeps
+  only what follows the last ``=``, leading spaces dropped: ``\\boxed{x = 22.000}`` is ``22.000``.
+* ``equiv`` removes every comma from that answer, parses the gold ``answer_number`` with ``float()``
+  and calls the answer correct when ``math.isclose(pred, gold, rel_tol=0.05)`` holds for ``float()``
+  of the whole answer or of its first whitespace-separated token (both are tried, so
+  ``\\boxed{x = 3.52 J}`` is 3.52). ``math.isclose`` measures against the larger of the two numbers:
+  a prediction 5.1% above the gold passes, 5.1% below fails. A gold that ``float()`` rejects (a
+  thousands comma, a Unicode minus) can never be matched.
+* Units that carry a power of ten: ``remove_not(unit)`` splits the unit at its ``$10^{n}$`` and keeps
+  what follows. When that rest is not empty, the prompt shows the unit with the power stripped
+  (``$10^{-19} \\mathrm{~J}$`` is shown as ``The unit of the answer is \\mathrm{~J}$.``), the gold is
+  converted to full units by ``cal_not((answer_number, unit))`` (answer x 10^n), and the prediction
+  by ``cal_not(parse_not(pred))``: ``parse_not`` splits it at ``\\times`` or ``*`` and ``cal_not``
+  evaluates ``a x 10^n``; a prediction with neither is compared as written, so it must be the
+  full-unit value (``3.52e-19``) and the scaled number (``3.520``) is wrong. When the unit is only a
+  power (``$10^{42}$``, nothing after it), nothing is converted: the prompt shows the unit as it is
+  and the gold stays in scaled units.
+
+Ours takes the same last box (no fallback), the same text after the last ``=`` and the same
+``math.isclose(rel_tol=0.05)``. It differs on units with a power because our prompt
+(``domain.format_problem``) shows the unit with its power (``The unit of the answer is
+$10^{-19} \\mathrm{~J}$``): the gold number is then in those scaled units, so a prediction is
+accepted in the scaled units (``3.520``) and also written out in full units (``3.52 \\times 10^{-19}``,
+``3.52e-19``), whatever the unit looks like. Beyond the official rule, numbers are normalised in code
+(thousands commas in the gold too, Unicode minus, ``\\times 10^{n}``, simple fractions, ``$`` and
+unit markup inside the box), with math-verify as the fallback parser for other LaTeX; the first token
+is tried only when the whole answer does not parse. README.md ("Scoring: where we differ from
+SciBench's official rule") lists every deviation.
 """
 
 from __future__ import annotations
@@ -38,26 +62,44 @@ _SLASH_RE = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*/\s*([+-]?\d+(?:\.\d+)?)$")
 
 
 def last_boxed(text: str) -> str | None:
-    """Content of the last ``\\boxed{...}`` with balanced braces, or None."""
+    """Content of the last ``\\boxed{...}``, or None.
+
+    Only the last ``\\boxed`` counts, as in SciBench's ``last_boxed_only_string``: when it is not
+    followed by ``{`` or its braces never close, the output has no answer; an earlier box is not
+    used instead.
+    """
     if not text:
         return None
-    start = text.rfind(BOXED + "{")
-    while start != -1:
-        i = start + len(BOXED) + 1
-        depth = 1
-        j = i
-        while j < len(text):
-            c = text[j]
-            if c == "{":
-                depth += 1
-            elif c == "}":
-                depth -= 1
-                if depth == 0:
-                    return text[i:j]
-            j += 1
-        # unbalanced: try an earlier box
-        start = text.rfind(BOXED + "{", 0, start)
+    start = text.rfind(BOXED)
+    if start == -1:
+        return None
+    i = start + len(BOXED)
+    if not text.startswith("{", i):
+        return None
+    depth = 0
+    for j in range(i, len(text)):
+        c = text[j]
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return text[i + 1:j]
     return None
+
+
+def boxed_answer(text: str) -> str | None:
+    """The answer written in the last box: what follows its last ``=``, else all of it.
+
+    SciBench's ``remove_boxed`` does the same, so ``\\boxed{x = 22.000}`` and
+    ``\\boxed{a = b = 22.000}`` both answer ``22.000``. None when there is no box.
+    """
+    boxed = last_boxed(text)
+    if boxed is None:
+        return None
+    if "=" in boxed:
+        boxed = boxed.split("=")[-1]
+    return boxed.strip()
 
 
 def _clean(s: str) -> str:
@@ -168,8 +210,8 @@ def _candidates(boxed: str) -> list[float]:
 
 
 def extract_prediction(output: str) -> float | None:
-    """The number a model gave: the last boxed answer, parsed; None when absent."""
-    boxed = last_boxed(output)
+    """The number a model gave: the last box's answer (after its last ``=``), parsed; None when absent."""
+    boxed = boxed_answer(output)
     if boxed is None:
         return None
     c = _candidates(boxed)
@@ -177,8 +219,8 @@ def extract_prediction(output: str) -> float | None:
 
 
 def is_correct(output: str, gold: float, unit: str | None = None, rel_tol: float = 0.05) -> bool:
-    """SciBench's rule on a model output (see module docstring)."""
-    boxed = last_boxed(output)
+    """SciBench's rule on a model output, scaled or full units (see module docstring)."""
+    boxed = boxed_answer(output)
     if boxed is None:
         return False
     golds = [gold]
