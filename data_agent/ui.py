@@ -61,13 +61,18 @@ class RichReporter(Reporter):
         self.interval = interval
 
     def info(self, msg: str) -> None:
-        self.console.print(msg)
+        # a log is read with its own line width: one message, one line
+        self.console.print(msg, soft_wrap=not self._redraws())
+
+    def _redraws(self) -> bool:
+        """Whether the console can redraw a bar in place."""
+        # is_interactive too: FORCE_COLOR makes a log file "a terminal" for colours, TERM=dumb or
+        # TTY_INTERACTIVE=0 say that it cannot redraw a bar
+        return self.console.is_terminal and self.console.is_interactive
 
     @contextlib.contextmanager
     def progress(self, description: str, total: int | None) -> Iterator[Callable[..., None]]:
-        # is_interactive too: FORCE_COLOR makes a log file "a terminal" for colours, TERM=dumb or
-        # TTY_INTERACTIVE=0 say that it cannot redraw a bar
-        if not (self.console.is_terminal and self.console.is_interactive):
+        if not self._redraws():
             with self._plain_progress(description, total) as update:
                 yield update
             return

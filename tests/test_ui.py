@@ -166,3 +166,10 @@ def test_forced_colour_without_interaction_prints_lines(clock):
     with rep.progress("s", 2) as update:
         update(completed=2)
     assert lines(buf) == ["s: started (2 to do)", "s: 2/2 (100%) after 0:00:00", "s: done, 2/2 (100%) in 0:00:00"]
+
+
+def test_info_is_one_line_in_a_log():
+    rep, buf = plain()
+    msg = "[bold]iteration 1[/]: " + "a long rationale " * 20
+    rep.info(msg)
+    assert lines(buf) == ["iteration 1: " + "a long rationale " * 20]
