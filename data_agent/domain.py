@@ -30,7 +30,7 @@ from typing import Any, Iterator
 
 from .errors import DataAgentError
 from .plan import TopicInfo
-from .records import EvalItem, atomic_write_json
+from .records import EvalItem, atomic_write_json, parse_json, read_json, read_text
 from .tasks import Task, TaskError, get_task
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
@@ -130,17 +130,10 @@ def iter_jsonl(path: Path, *, what: str = "a JSON object", error: type[DataAgent
     missing file, a malformed line or a line that is not an object raises
     ``error`` naming the file and line (``what`` says what was expected)."""
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise error(f"{path}: file not found") from None
-    for i, line in enumerate(lines, 1):
+    for i, line in enumerate(read_text(path, error).splitlines(), 1):
         if not line.strip():
             continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise error(f"{path}:{i}: malformed JSON ({e.msg})") from None
+        row = parse_json(line, path, error, line=i)
         if not isinstance(row, dict):
             raise error(f"{path}:{i}: expected {what}, got {type(row).__name__}")
         yield i, row
@@ -199,10 +192,7 @@ class Domain:
 
     def sample_submission(self) -> list[dict[str, str]]:
         p = self.path / self.manifest["sample_submission"]
-        try:
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as e:
-            raise DomainError(f"{p}:{e.lineno}: malformed JSON ({e.msg})") from None
+        data = read_json(p, DomainError)
         if not isinstance(data, list) or not data or not all(isinstance(r, dict) for r in data):
             raise DomainError(f"{p}: expected a non-empty JSON list of records")
         return data
@@ -325,10 +315,7 @@ def load_domain(name_or_path: str | Path, verify: bool = True) -> Domain:
         raise DomainError(f"unknown domain {str(name_or_path)!r} (known: {known})")
     if not manifest_path.is_file():
         raise DomainError(f"{manifest_path}: file not found (every domain pack needs a pack.json manifest)")
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise DomainError(f"{manifest_path}:{e.lineno}: malformed JSON ({e.msg})") from None
+    manifest = read_json(manifest_path, DomainError)
     for k in REQUIRED_MANIFEST_KEYS:
         if k not in manifest:
             raise DomainError(f"{manifest_path}: missing field {k!r}")
@@ -344,10 +331,7 @@ def load_domain(name_or_path: str | Path, verify: bool = True) -> Domain:
                 if f.suffix == ".jsonl":
                     read_jsonl(f)  # a malformed line is the more useful error: it names the line
                 elif f.suffix == ".json":
-                    try:
-                        json.loads(f.read_text(encoding="utf-8"))
-                    except json.JSONDecodeError as e:
-                        raise DomainError(f"{f}:{e.lineno}: malformed JSON ({e.msg})") from None
+                    read_json(f, DomainError)
                 raise DomainError(f"{f}: sha256 does not match {manifest_path}; the file was changed "
                                   f"(rebuild the pack if the change is intended)")
         needed = [manifest["seeds"], manifest["sample_submission"], manifest["description"],

@@ -139,10 +139,6 @@ def resume(run_dir: Path, reporter: Reporter | None = None, overrides: dict[str,
     return _run(run_dir, cfg, domain, reporter or Reporter())
 
 
-def _topics_for(teacher_session) -> dict:
-    return teacher_session.topics()
-
-
 def _eval(model_path, items, domain: Domain, cfg: RunConfig, reporter: Reporter, label: str, cache: bool = False):
     with reporter.progress(label, len(items)) as update:
         done = [0]
@@ -310,11 +306,22 @@ def _steps(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter, st
     return run_dir
 
 
+SELECTION_ORDER: tuple[tuple[str, str], ...] = (("accuracy", "validation accuracy"),
+                                                ("format_compliance", "format compliance"))
+"""How the best iteration is chosen: ``(validation metric, its name)``, compared
+in this order, higher first; a tie on all of them goes to the earlier iteration."""
+
+SELECTION_RULE = (f"best {SELECTION_ORDER[0][1]} (ties: "
+                  f"{', '.join(name for _, name in SELECTION_ORDER[1:])}, then the earlier iteration)")
+""":data:`SELECTION_ORDER` in words (``selection`` in metrics.json)."""
+
+
 def _select_best(state: RunState, cfg: RunConfig, run_dir: Path) -> None:
-    """Best by validation accuracy, then format compliance, then the earlier iteration."""
+    """Choose the best iteration by :data:`SELECTION_ORDER`; with ``keep_models="best"``
+    delete the other iterations' models."""
     evals = {int(k.split("/")[0][5:]): v for k, v in state.data["steps"].items()
              if k.startswith("iter-") and k.endswith("/eval-val")}
-    best = max(evals, key=lambda i: (evals[i]["accuracy"], evals[i]["format_compliance"], -i))
+    best = max(evals, key=lambda i: (*(evals[i][key] for key, _ in SELECTION_ORDER), -i))
     state.set("best_iteration", best)
     if cfg.keep_models == "best":
         for i in evals:
@@ -344,7 +351,7 @@ def build_metrics(run_dir: Path, cfg: RunConfig, domain: Domain, state: RunState
         "base": {"val": base_val},
         "iterations": iters,
         "best_iteration": best,
-        "selection": "best validation accuracy (ties: format compliance, then the earlier iteration)",
+        "selection": SELECTION_RULE,
         "test": {
             "n": final["gain"]["n"],
             "of": final["n_split"],

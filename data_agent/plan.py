@@ -19,6 +19,33 @@ import jsonschema
 
 from .errors import DataAgentError
 
+@dataclass(frozen=True)
+class DifficultyLevel:
+    """How prompts describe one difficulty level of an allocation."""
+
+    label: str
+    """The full description (the teacher's prompt and the engineer's)."""
+    short: str
+    """A few words (the compact teacher prompt)."""
+
+
+DIFFICULTY_LEVELS: dict[int, DifficultyLevel] = {
+    1: DifficultyLevel(label="introductory: one or two steps, a direct use of one formula", short="one or two steps"),
+    2: DifficultyLevel(label="intermediate: a typical end-of-chapter exercise with several steps", short="a few steps"),
+    3: DifficultyLevel(label="advanced: multi-step, combining two ideas or a less obvious route to the answer",
+                       short="several steps"),
+}
+"""The difficulty levels a plan may ask for, by number."""
+
+DEFAULT_DIFFICULTY = 2
+"""The level :func:`difficulty_level` falls back to for a number outside the table."""
+
+
+def difficulty_level(difficulty: int) -> DifficultyLevel:
+    """The level's texts; an unknown level reads as :data:`DEFAULT_DIFFICULTY`."""
+    return DIFFICULTY_LEVELS.get(int(difficulty), DIFFICULTY_LEVELS[DEFAULT_DIFFICULTY])
+
+
 PLAN_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "data-agent plan",
@@ -36,7 +63,8 @@ PLAN_SCHEMA: dict[str, Any] = {
                     "topic": {"type": "string", "minLength": 1},
                     "subject": {"type": "string"},
                     "count": {"type": "integer", "minimum": 0},
-                    "difficulty": {"type": "integer", "minimum": 1, "maximum": 3},
+                    "difficulty": {"type": "integer", "minimum": min(DIFFICULTY_LEVELS),
+                                   "maximum": max(DIFFICULTY_LEVELS)},
                     "why": {"type": "string"},
                 },
                 "required": ["topic", "count", "difficulty"],

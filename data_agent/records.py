@@ -81,6 +81,31 @@ class Record:
         return cls(**known)
 
 
+def read_text(path: Path, error: type[DataAgentError] = SubmissionError) -> str:
+    """A file's text; a missing file raises ``error`` ("<path>: file not found")."""
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"{path}: file not found") from None
+
+
+def parse_json(text: str, path: Path, error: type[DataAgentError] = SubmissionError, line: int = 1) -> Any:
+    """``json.loads(text)``; malformed JSON raises ``error`` naming the file and
+    line ("<path>:<line>: malformed JSON (<msg>)"). ``line`` is the file line
+    ``text`` starts on (a JSONL line's number)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise error(f"{path}:{line + e.lineno - 1}: malformed JSON ({e.msg})") from None
+
+
+def read_json(path: Path, error: type[DataAgentError] = SubmissionError) -> Any:
+    """A JSON file's content; a missing file or malformed JSON raises ``error``
+    naming the file (and line), as :func:`read_text` and :func:`parse_json` say."""
+    return parse_json(read_text(path, error), path, error)
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write via a temporary file and rename, so a crash never leaves half a file."""
     path = Path(path)
@@ -141,14 +166,7 @@ def write_submission(path: Path, records: list[Record]) -> None:
 def read_submission(path: Path, fields: list[str] | None = None) -> list[dict[str, Any]]:
     """Read submission.json; errors name the file, record index and field."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SubmissionError(f"{path}: file not found") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise SubmissionError(f"{path}:{e.lineno}: malformed JSON ({e.msg})") from None
+    data = read_json(path, SubmissionError)
     if not isinstance(data, list):
         raise SubmissionError(f"{path}: expected a JSON list of records, got {type(data).__name__}")
     if fields is not None:

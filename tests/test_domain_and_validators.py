@@ -106,6 +106,39 @@ def test_malformed_jsonl_line_names_line(science_copy):
         d.val_items()
 
 
+def test_json_files_name_file_and_line(science_copy):
+    manifest = science_copy / "pack.json"
+    text = manifest.read_text()
+    manifest.write_text(text.replace('"name"', '"name" "', 1))
+    line = text[:text.index('"name"')].count("\n") + 1
+    with pytest.raises(DomainError, match=rf"pack.json:{line}: malformed JSON"):
+        load_domain(science_copy)
+    manifest.write_text(text)
+    sample = science_copy / load_domain(science_copy).manifest["sample_submission"]
+    sample.write_text('[\n  {"instruction": "x",\n  oops\n]\n')
+    with pytest.raises(DomainError, match=r"\.json:3: malformed JSON"):
+        load_domain(science_copy)  # the changed file's JSON error comes before its sha256 mismatch
+    with pytest.raises(DomainError, match=r"\.json:3: malformed JSON"):
+        load_domain(science_copy, verify=False).sample_submission()
+    sample.unlink()
+    with pytest.raises(DomainError, match=r"\.json: file not found"):
+        load_domain(science_copy, verify=False).sample_submission()
+
+
+def test_json_helpers(tmp_path):
+    from data_agent.records import parse_json, read_json
+
+    p = tmp_path / "x.json"
+    with pytest.raises(SubmissionError, match=r"^.*x\.json: file not found$"):
+        read_json(p)
+    p.write_text('{\n "a": 1,\n}\n')
+    with pytest.raises(DomainError, match=r"x\.json:3: malformed JSON \(Expecting property name"):
+        read_json(p, DomainError)
+    with pytest.raises(SubmissionError, match=r"x\.json:7: malformed JSON"):
+        parse_json("{oops", p, line=7)  # a JSONL line: its number in the file
+    assert parse_json('{"a": [1]}', p) == {"a": [1]}
+
+
 def test_missing_field_names_the_file_line_past_blank_lines(science_copy):
     p = science_copy / "val.jsonl"
     lines = p.read_text().splitlines()

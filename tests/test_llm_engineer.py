@@ -273,3 +273,26 @@ def test_specialize_smoke_with_the_llm_engineer(tmp_path: Path, da_home: Path, k
     for p in run_dir.rglob("*"):
         if p.is_file():
             assert KEY.encode() not in p.read_bytes(), f"the API key leaked into {p}"
+
+
+def test_engineer_and_teacher_prompts_share_the_difficulty_levels(science) -> None:
+    """One table (plan.DIFFICULTY_LEVELS) gives the texts of the engineer's
+    prompt, the teacher's prompt (full and compact) and the schema's bounds."""
+    from data_agent.engineer.llm import user_prompt
+    from data_agent.generators.prompts import render_messages, template_for
+    from data_agent.plan import DIFFICULTY_LEVELS, PLAN_SCHEMA
+
+    assert DIFFICULTY_LEVELS[1].label == "introductory: one or two steps, a direct use of one formula"
+    assert DIFFICULTY_LEVELS[2].short == "a few steps"
+    assert ("# Difficulty levels\n\n1: introductory: one or two steps, a direct use of one formula\n"
+            "2: intermediate: a typical end-of-chapter exercise with several steps\n"
+            "3: advanced: multi-step, combining two ideas or a less obvious route to the answer"
+            in user_prompt(_ctx(science)))
+    for d, level in DIFFICULTY_LEVELS.items():
+        kw = dict(domain="science", instruction=science.instruction, topic="kinetics", subject="chemistry",
+                  difficulty=d, seed=3, examples=[])
+        assert f"Difficulty {d}/3 ({level.label})." in render_messages(template_for("science"), science.task, **kw)[1]["content"]
+        assert f"kinetics, {level.short}, set in" in render_messages(template_for("science"), science.task, compact=True,
+                                                                      **kw)[1]["content"]
+    schema = PLAN_SCHEMA["properties"]["allocations"]["items"]["properties"]["difficulty"]
+    assert (schema["minimum"], schema["maximum"]) == (1, 3) == (min(DIFFICULTY_LEVELS), max(DIFFICULTY_LEVELS))

@@ -38,7 +38,7 @@ from typing import Any
 
 from ..errors import DataAgentError
 from .heuristic import EngineerContext, Feedback, HeuristicEngineer
-from ..plan import PLAN_SCHEMA, Plan, PlanError, validate_plan
+from ..plan import DIFFICULTY_LEVELS, PLAN_SCHEMA, Plan, PlanError, validate_plan
 
 __all__ = ["LLMEngineer", "LLM_PLAN_SCHEMA", "ENGINEER_SPEC_FORMS", "STRATEGY_FAMILIES", "check_reply"]
 
@@ -73,12 +73,6 @@ STRATEGY_FAMILIES: dict[str, str] = {
 }
 """Method families the reflect prompt names, so that the model chooses (and
 switches) strategies instead of only nudging counts."""
-
-DIFFICULTY_TEXT = {
-    1: "introductory: one or two steps, a direct use of one formula",
-    2: "intermediate: a typical end-of-chapter exercise with several steps",
-    3: "advanced: multi-step, combining two ideas or a less obvious route to the answer",
-}
 
 
 # ------------------------------------------------------------------ reply checks
@@ -196,7 +190,7 @@ def user_prompt(ctx: EngineerContext, feedback: Feedback | None = None) -> str:
         info = ctx.topics[t]
         topic_lines.append(f"| {t} | {info.subject} | {', '.join(info.sources) or '-'} |")
     parts.append(f"# Topics ({len(ctx.topics)})\n\n" + "\n".join(topic_lines))
-    parts.append("# Difficulty levels\n\n" + "\n".join(f"{k}: {v}" for k, v in DIFFICULTY_TEXT.items()))
+    parts.append("# Difficulty levels\n\n" + "\n".join(f"{k}: {v.label}" for k, v in DIFFICULTY_LEVELS.items()))
     parts.append("# Base student (before any training), validation split\n\n"
                  + _metrics_table(ctx.base_val, ctx.source_subject))
     if feedback is not None:

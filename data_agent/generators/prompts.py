@@ -23,16 +23,11 @@ import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from ..plan import difficulty_level
 from ..tasks import Task, clip
 
-__all__ = ["DIFFICULTY_LABELS", "PROMPTS", "PromptTemplate", "example_json", "format_example", "pick_examples",
-           "render_messages", "template_for"]
-
-DIFFICULTY_LABELS: dict[int, str] = {
-    1: "introductory: one or two steps, a direct use of one formula",
-    2: "intermediate: a typical end-of-chapter exercise with several steps",
-    3: "advanced: multi-step, combining two ideas or a less obvious route to the answer",
-}
+__all__ = ["PROMPTS", "PromptTemplate", "example_json", "format_example", "pick_examples", "render_messages",
+           "template_for"]
 
 SCENARIOS: dict[str, tuple[str, ...]] = {
     "chemistry": ("a laboratory measurement", "an industrial process", "an atmospheric or environmental setting",
@@ -153,9 +148,6 @@ def example_json(task: Task, view: dict[str, Any], *, max_chars: int = 300) -> s
     return json.dumps(task.example_document(view, max_chars), ensure_ascii=False)
 
 
-DIFFICULTY_SHORT: dict[int, str] = {1: "one or two steps", 2: "a few steps", 3: "several steps"}
-
-
 def render_messages(template: PromptTemplate, task: Task, *, domain: str, instruction: str, topic: str,
                     subject: str, difficulty: int, seed: int, examples: Sequence[dict[str, Any]],
                     example_chars: int = 1200, compact: bool = False, topic_description: str = ""
@@ -174,7 +166,7 @@ def render_messages(template: PromptTemplate, task: Task, *, domain: str, instru
         "subject": subject or "science",
         "topic": topic.replace("_", " "),
         "difficulty": int(difficulty),
-        "difficulty_label": DIFFICULTY_LABELS.get(int(difficulty), DIFFICULTY_LABELS[2]),
+        "difficulty_label": difficulty_level(difficulty).label,
         "variation": f"{int(seed) % 1_000_000:06d}",
         "scenario": rng.choice(scenarios),
         "instruction": instruction,
@@ -183,7 +175,7 @@ def render_messages(template: PromptTemplate, task: Task, *, domain: str, instru
     }
     views = [task.seed_view(ex) for ex in examples]
     if compact:
-        fields["difficulty_short"] = DIFFICULTY_SHORT.get(int(difficulty), DIFFICULTY_SHORT[2])
+        fields["difficulty_short"] = difficulty_level(difficulty).short
         fields["example_json"] = example_json(task, views[0], max_chars=example_chars) if views else "(none)"
         return ({"role": "system", "content": template.compact_system.format(**fields)},
                 {"role": "user", "content": template.compact_user.format(**fields)})
