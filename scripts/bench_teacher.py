@@ -46,9 +46,9 @@ from pathlib import Path
 from typing import Any
 
 from data_agent.generators.teachers.base import SamplingParams, TeacherRequest, TeacherResponse
-from data_agent.generators.engine.budget import ModelPrice, PriceTable
 from data_agent.generators.engine.cache import ResponseCache
 from data_agent.generators.teachers.openai_backend import OpenAIChatTeacher
+from data_agent.generators.teachers.prices import ModelPrice, PriceTable
 from data_agent.generators.engine.runner import RunnerConfig, TeacherRunner
 from data_agent.testing.emulator import DEFAULT_API_KEY
 

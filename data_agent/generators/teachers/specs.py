@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import DataAgentError
-from ..engine.budget import PriceTable
+from .prices import PriceTable
 
 __all__ = ["SPEC_FORMS", "SpecError", "TeacherSpec", "build_teacher", "parse_spec", "require_key"]
 
