@@ -27,7 +27,8 @@ from data_agent.generators.teachers.base import (
     TeacherError,
     TeacherRequest,
 )
-from data_agent.generators.teachers.openai_backend import OpenAIBatchTeacher, OpenAIChatTeacher, compute_cost
+from data_agent.generators.teachers.common import compute_cost
+from data_agent.generators.teachers.openai_backend import OpenAIBatchTeacher, OpenAIChatTeacher
 from data_agent.testing import BatchConfig, FaultConfig, ProviderEmulator
 
 KEY = "sk-" + "test-SECRET123"  # fake, assembled so scanners do not flag it

@@ -665,7 +665,7 @@ def test_redact_helper(monkeypatch):
 def test_backend_error_messages_use_the_same_rules():
     """Errors built by the SDK backends go through the one redaction (plus the
     client's own key, which need not look like a key) and are cut short."""
-    from data_agent.generators.teachers.openai_backend import redact as backend_redact
+    from data_agent.generators.teachers.common import redact as backend_redact
 
     key = "k3y" + "-x" * 12
     msg = backend_redact(f"HTTP 401: Incorrect API key provided: {key}. Authorization: Bearer {key} " + "z" * 900,

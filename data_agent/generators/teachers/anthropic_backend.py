@@ -17,15 +17,15 @@ import os
 from typing import Any, Mapping
 
 from .base import FatalError, OnlineTeacher, TeacherError, TeacherRequest, TeacherResponse, Usage
-from .openai_backend import (
+from .common import (
     BatchTeacherBase,
     ItemResult,
-    _Poll,
-    _resolve_key,
+    Poll,
     check_json_output,
     compute_cost,
     map_sdk_exc,
     redact,
+    resolve_key,
     retryable,
 )
 
@@ -111,7 +111,7 @@ def _map_anthropic_exc(e: BaseException, secret: str | None, timeout: float | No
 def _make_client(api_key: str | None, base_url: str | None, timeout: float) -> tuple[Any, str]:
     import anthropic
 
-    key = _resolve_key(api_key, "ANTHROPIC_API_KEY", base_url, "anthropic")
+    key = resolve_key(api_key, "ANTHROPIC_API_KEY", base_url, "anthropic")
     client = anthropic.AsyncAnthropic(api_key=key, base_url=base_url, timeout=timeout, max_retries=0)
     return client, key
 
@@ -163,9 +163,10 @@ class AnthropicTeacher(OnlineTeacher):
 
 
 class AnthropicBatchTeacher(BatchTeacherBase):
-    """Message Batches, with the same state/resume/resubmission rules as
-    :class:`~data_agent.generators.teachers.openai_backend.OpenAIBatchTeacher`
-    (``custom_id`` = cache key, which fits Anthropic's ``^[a-zA-Z0-9_-]{1,64}$``)."""
+    """Message Batches, driven by
+    :class:`~data_agent.generators.teachers.common.BatchTeacherBase` (the same
+    state/resume/resubmission rules as the OpenAI Batch API teacher;
+    ``custom_id`` = cache key, which fits Anthropic's ``^[a-zA-Z0-9_-]{1,64}$``)."""
 
     backend = "anthropic"
     provider = "anthropic"
@@ -208,15 +209,15 @@ class AnthropicBatchTeacher(BatchTeacherBase):
                             requests=lines)
         return b.id, {}
 
-    async def _poll(self, batch_id: str) -> _Poll:
+    async def _poll(self, batch_id: str) -> Poll:
         b = await self.client.messages.batches.retrieve(batch_id)
-        return _Poll(terminal=b.processing_status == "ended", status=b.processing_status, info=b)
+        return Poll(terminal=b.processing_status == "ended", status=b.processing_status, info=b)
 
     async def _results(self, batch_id: str) -> list[dict[str, Any]]:
         decoder = await self.client.messages.batches.results(batch_id)
         return [item.to_dict() async for item in decoder]
 
-    async def _collect(self, batch_id: str, poll: _Poll) -> dict[str, ItemResult]:
+    async def _collect(self, batch_id: str, poll: Poll) -> dict[str, ItemResult]:
         items = await self._api(f"anthropic batch {batch_id} results", self._results, batch_id)
         out: dict[str, ItemResult] = {}
         for item in items:
