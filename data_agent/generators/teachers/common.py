@@ -1,9 +1,11 @@
 """Provider-neutral pieces of the SDK teachers (OpenAI, Anthropic).
 
-Error handling (retry-after parsing, HTTP status and SDK exception mapping, key
-redaction), API key resolution, JSON output checking, cost computation, and the
-batch driver with its state file. The provider modules build on these and
-never import each other.
+The options every SDK teacher takes (:class:`ProviderOptions`, extended by each
+provider's own options class) and those of the batch teachers
+(:class:`BatchOptions`); error handling (retry-after parsing, HTTP status and
+SDK exception mapping, key redaction), API key resolution, JSON output checking,
+cost computation, and the batch driver with its state file. The provider
+modules build on these and never import each other.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ import logging
 import os
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Self
 
 from ...logging_utils import redact as redact_text
 from .base import (
@@ -30,11 +32,64 @@ from .base import (
     parse_json_text,
 )
 
-__all__ = ["BatchStateFile", "BatchTeacherBase", "ItemResult", "Poll", "check_json_output", "compute_cost",
-           "map_sdk_exc", "parse_retry_after", "redact", "resolve_key", "retryable", "status_error",
-           "validate_json"]
+__all__ = ["BatchOptions", "BatchStateFile", "BatchTeacherBase", "ItemResult", "Poll", "ProviderOptions",
+           "check_json_output", "compute_cost", "map_sdk_exc", "parse_retry_after", "redact", "resolve_key",
+           "retryable", "status_error", "validate_json"]
 
 log = logging.getLogger(__name__)
+
+# --------------------------------------------------------------------------- options
+
+
+@dataclass(frozen=True)
+class ProviderOptions:
+    """Options every SDK teacher takes; each provider's options class adds its own.
+
+    Mappings are copied when the options are made, so changing the caller's dict
+    later changes nothing.
+    """
+
+    timeout: float | None = None
+    """Seconds per HTTP request; ``None``: the teacher's default (60 for online
+    calls, 120 for the batch API's calls)."""
+    prices: Mapping[str, float] | None = None
+    """``{"input": $/Mtok, "output": $/Mtok}`` for the responses' own ``cost``
+    (0 without it)."""
+    accept_truncated_text: bool = False
+    """Keep plain-text replies cut off at ``max_tokens`` instead of raising a
+    retryable error (truncated JSON replies are always retryable)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prices", dict(self.prices) if self.prices else None)
+
+    def with_timeout(self, default: float) -> Self:
+        """These options, with ``default`` as the timeout unless one is set."""
+        return self if self.timeout is not None else replace(self, timeout=default)
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How a batch teacher drives its provider's batch API."""
+
+    poll_interval: float = 30.0
+    """Seconds between two status polls of a submitted batch."""
+    max_wait: float | None = None
+    """Seconds one ``generate`` call waits for a batch; one still running then
+    stays in the state file for a later run to pick up (``None``: until it ends)."""
+    max_attempts: int = 3
+    """Submissions per request at most: items that error, expire or come back
+    malformed or truncated are resubmitted in a new batch (below 1 counts as 1)."""
+    batch_discount: float = 0.5
+    """Fraction taken off the responses' own ``cost`` (0.5 = the batch APIs' half price)."""
+    api_retries: int = 8
+    """Retries of one API call (submit, poll, fetch results) after a transient error."""
+    retry_backoff: float = 1.0
+    """Seconds before the first such retry, doubled for each next one (at most
+    60, at least the provider's retry-after)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "max_attempts", max(1, int(self.max_attempts)))
+
 
 # --------------------------------------------------------------------------- errors, keys, output checks
 
@@ -266,6 +321,8 @@ class BatchTeacherBase:
     requests get a response with ``error`` set (and their billed usage/cost).
     The usage and cost of a response include any earlier failed-but-billed
     attempts of the same request; ``metadata`` gets ``batch_id`` and ``batch_attempts``.
+    ``batch_options`` (:class:`BatchOptions`) sets polling, waiting, resubmission
+    and the discount.
     """
 
     backend = "base"
@@ -276,18 +333,14 @@ class BatchTeacherBase:
     max_batch_requests = 50_000
     max_batch_bytes = 190 * 1024 * 1024
 
-    def __init__(self, *, state_path: str | os.PathLike[str], poll_interval: float = 30.0,
-                 max_wait: float | None = None, max_attempts: int = 3, batch_discount: float = 0.5,
-                 api_retries: int = 8, retry_backoff: float = 1.0):
+    def __init__(self, *, state_path: str | os.PathLike[str], batch_options: BatchOptions | None = None):
         self.state = BatchStateFile(state_path)
-        self.poll_interval = poll_interval
-        self.max_wait = max_wait
-        self.max_attempts = max(1, int(max_attempts))
-        self.batch_discount = batch_discount
-        self.api_retries = api_retries
-        self.retry_backoff = retry_backoff
-        self._secret: str | None = None
-        self.timeout: float | None = None
+        self.batch_options = batch_options or BatchOptions()
+
+    @property
+    def batch_discount(self) -> float:
+        """Fraction taken off the responses' own ``cost``."""
+        return self.batch_options.batch_discount
 
     # -- hooks -----------------------------------------------------------------------------
 
@@ -320,9 +373,9 @@ class BatchTeacherBase:
                 return await fn(*args, **kwargs)
             except Exception as e:  # noqa: BLE001
                 err = self._map_exc(e)
-            if isinstance(err, FatalError) or attempt >= self.api_retries:
+            if isinstance(err, FatalError) or attempt >= self.batch_options.api_retries:
                 raise type(err)(f"{what}: {err}", status=err.status) from None  # type: ignore[call-arg]
-            delay = min(60.0, self.retry_backoff * (2 ** attempt))
+            delay = min(60.0, self.batch_options.retry_backoff * (2 ** attempt))
             if isinstance(err, RetryableError) and err.retry_after is not None:
                 delay = max(delay, err.retry_after)
             log.warning("%s: %s; retrying in %.2fs", what, err, delay)
@@ -350,9 +403,10 @@ class BatchTeacherBase:
             poll = await self._api(f"{self.provider} batch {batch_id} status", self._poll, batch_id)
             if poll.terminal:
                 return poll
-            if self.max_wait is not None and time.monotonic() - start >= self.max_wait:
-                raise asyncio.TimeoutError(f"batch {batch_id} still {poll.status} after {self.max_wait}s")
-            await asyncio.sleep(self.poll_interval)
+            max_wait = self.batch_options.max_wait
+            if max_wait is not None and time.monotonic() - start >= max_wait:
+                raise asyncio.TimeoutError(f"batch {batch_id} still {poll.status} after {max_wait}s")
+            await asyncio.sleep(self.batch_options.poll_interval)
 
     def custom_id(self, request: TeacherRequest) -> str:
         return request.cache_key(self.backend, self.model)
@@ -396,7 +450,7 @@ class BatchTeacherBase:
         while True:
             covered = {k for ks in in_flight.values() for k in ks}
             todo = [k for k in by_key if k not in done and k not in stopped and k not in covered
-                    and track[k].attempts < self.max_attempts]
+                    and track[k].attempts < self.batch_options.max_attempts]
             if todo:
                 lines = [self._line(k, by_key[k]) for k in todo]
                 for chunk in self._chunks(lines):

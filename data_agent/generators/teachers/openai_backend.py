@@ -8,6 +8,9 @@ are off (``max_retries=0``): the runner retries :class:`RetryableError`.
 batch id in a JSON state file *before* polling, and on a later run (same state
 file) picks in-flight batches up again instead of resubmitting them.
 
+Both take their knobs as one :class:`OpenAIOptions` (the batch teacher also a
+:class:`~data_agent.generators.teachers.common.BatchOptions`).
+
 The provider-neutral pieces (error mapping, key resolution, JSON output
 checking, the batch driver) are in :mod:`data_agent.generators.teachers.common`.
 The SDK is imported lazily, so importing this module is cheap.
@@ -19,13 +22,16 @@ import asyncio
 import json
 import logging
 import os
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 from .base import FatalError, OnlineTeacher, TeacherError, TeacherRequest, TeacherResponse, Usage
 from .common import (
+    BatchOptions,
     BatchTeacherBase,
     ItemResult,
     Poll,
+    ProviderOptions,
     check_json_output,
     compute_cost,
     map_sdk_exc,
@@ -36,19 +42,48 @@ from .common import (
 
 log = logging.getLogger(__name__)
 
+
+@dataclass(frozen=True)
+class OpenAIOptions(ProviderOptions):
+    """Options of the OpenAI teachers, online and batch (besides those of
+    :class:`~data_agent.generators.teachers.common.ProviderOptions`)."""
+
+    max_tokens_param: str | None = None
+    """The body's name for the token limit; ``None``: ``max_completion_tokens``
+    on api.openai.com, ``max_tokens`` on a custom ``base_url``."""
+    strict_schema: bool = False
+    """Set ``json_schema.strict`` (OpenAI's strict mode rejects some keywords such
+    as ``minLength``; the reply is validated with ``jsonschema`` either way)."""
+    schema_name: str = "response"
+    """``json_schema.name`` of structured requests."""
+    extra_body: Mapping[str, Any] | None = None
+    """Merged into every request body."""
+    organization: str | None = None
+    """OpenAI organization id sent with every request."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "extra_body", dict(self.extra_body) if self.extra_body else None)
+
+    def resolved(self, *, base_url: str | None, timeout: float) -> "OpenAIOptions":
+        """These options with a teacher's defaults filled in: ``timeout`` and
+        ``max_tokens_param`` (which depends on ``base_url``)."""
+        return replace(self.with_timeout(timeout), max_tokens_param=self.max_tokens_param or (
+            "max_tokens" if base_url else "max_completion_tokens"))
+
+
 # --------------------------------------------------------------------------- OpenAI body <-> response
 
 
-def build_chat_body(request: TeacherRequest, model: str, *, max_tokens_param: str = "max_tokens",
-                    strict_schema: bool = False, schema_name: str = "response",
-                    extra_body: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The ``/v1/chat/completions`` body for ``request`` (also a batch line's body)."""
+def build_chat_body(request: TeacherRequest, model: str, options: OpenAIOptions) -> dict[str, Any]:
+    """The ``/v1/chat/completions`` body for ``request`` (also a batch line's
+    body); an unset ``options.max_tokens_param`` sends ``max_tokens``."""
     p = request.params
     body: dict[str, Any] = {
         "model": model,
         "messages": [dict(m) for m in request.messages],
         "temperature": p.temperature,
-        max_tokens_param: p.max_tokens,
+        options.max_tokens_param or "max_tokens": p.max_tokens,
     }
     if p.top_p != 1.0:
         body["top_p"] = p.top_p
@@ -58,20 +93,21 @@ def build_chat_body(request: TeacherRequest, model: str, *, max_tokens_param: st
         body["stop"] = list(p.stop)
     if request.json_schema is not None:
         body["response_format"] = {"type": "json_schema", "json_schema": {
-            "name": schema_name, "schema": request.json_schema, "strict": bool(strict_schema)}}
-    if extra_body:
-        body.update(extra_body)
+            "name": options.schema_name, "schema": request.json_schema, "strict": bool(options.strict_schema)}}
+    if options.extra_body:
+        body.update(options.extra_body)
     return body
 
 
 def chat_response_from_body(data: Mapping[str, Any], request: TeacherRequest, *, model: str,
-                            prices: Mapping[str, float] | None, discount: float = 0.0,
-                            accept_truncated_text: bool = False, provider: str = "openai") -> TeacherResponse:
-    """A chat-completion JSON body -> :class:`TeacherResponse`; raises
-    Retryable (truncated / malformed / empty) or Fatal (refusal)."""
+                            options: OpenAIOptions, discount: float = 0.0,
+                            provider: str = "openai") -> TeacherResponse:
+    """A chat-completion JSON body -> :class:`TeacherResponse` (cost from
+    ``options.prices`` less ``discount``); raises Retryable (truncated /
+    malformed / empty) or Fatal (refusal)."""
     u = data.get("usage") or {}
     usage = Usage(int(u.get("prompt_tokens") or 0), int(u.get("completion_tokens") or 0))
-    cost = compute_cost(usage, prices, discount)
+    cost = compute_cost(usage, options.prices, discount)
     choices = data.get("choices") or []
     if not choices:
         raise retryable(f"{provider}: reply has no choices", usage=usage, cost=cost)
@@ -81,7 +117,7 @@ def chat_response_from_body(data: Mapping[str, Any], request: TeacherRequest, *,
     finish = ch.get("finish_reason") or "stop"
     if msg.get("refusal"):
         raise FatalError(f"{provider}: the model refused: {str(msg['refusal'])[:200]}")
-    if finish == "length" and (request.json_schema is not None or not accept_truncated_text):
+    if finish == "length" and (request.json_schema is not None or not options.accept_truncated_text):
         raise retryable(f"{provider}: output truncated (finish_reason=length, "
                         f"max_tokens={request.params.max_tokens})", usage=usage, cost=cost)
     if finish == "content_filter":
@@ -140,12 +176,8 @@ def _chat_post_options() -> dict[str, Any]:
 class OpenAIChatTeacher(OnlineTeacher):
     """Chat completions through ``openai.AsyncOpenAI`` (``max_retries=0``).
 
-    ``prices`` is ``{"input": $/Mtok, "output": $/Mtok}`` (cost 0 without it).
-    ``max_tokens_param`` defaults to ``max_completion_tokens`` on api.openai.com and
-    ``max_tokens`` on a custom ``base_url``. ``strict_schema`` sets
-    ``json_schema.strict`` (OpenAI's strict mode rejects some keywords such as
-    ``minLength``; the reply is validated with ``jsonschema`` either way).
-    Truncated plain-text replies are retryable unless ``accept_truncated_text``.
+    ``options`` (:class:`OpenAIOptions`) holds the timeout (default 60 s), the
+    prices and the request knobs; ``default_headers`` go with every request.
 
     HTTP: ``transport="auto"`` (default; or ``$DATA_AGENT_OPENAI_TRANSPORT``)
     uses the SDK's aiohttp transport (``openai.DefaultAioHttpClient``, the
@@ -160,24 +192,15 @@ class OpenAIChatTeacher(OnlineTeacher):
     backend = "openai"
 
     def __init__(self, model: str, *, api_key: str | None = None, base_url: str | None = None,
-                 timeout: float = 60.0, prices: Mapping[str, float] | None = None,
-                 max_tokens_param: str | None = None, strict_schema: bool = False,
-                 schema_name: str = "response", accept_truncated_text: bool = False,
-                 extra_body: Mapping[str, Any] | None = None, organization: str | None = None,
-                 default_headers: Mapping[str, str] | None = None, http_client: Any = None,
-                 transport: str | None = None):
+                 options: OpenAIOptions | None = None, default_headers: Mapping[str, str] | None = None,
+                 http_client: Any = None, transport: str | None = None):
         self.model = model
         self.base_url = base_url
-        self.timeout = timeout
-        self.prices = dict(prices) if prices else None
-        self.max_tokens_param = max_tokens_param or ("max_tokens" if base_url else "max_completion_tokens")
-        self.strict_schema = strict_schema
-        self.schema_name = schema_name
-        self.accept_truncated_text = accept_truncated_text
-        self.extra_body = dict(extra_body) if extra_body else None
+        self.options = (options or OpenAIOptions()).resolved(base_url=base_url, timeout=60.0)
         self._secret = resolve_key(api_key, "OPENAI_API_KEY", base_url, "openai")
-        self._client_kwargs: dict[str, Any] = dict(api_key=self._secret, base_url=base_url, timeout=timeout,
-                                                   max_retries=0, organization=organization,
+        self._client_kwargs: dict[str, Any] = dict(api_key=self._secret, base_url=base_url,
+                                                   timeout=self.options.timeout, max_retries=0,
+                                                   organization=self.options.organization,
                                                    default_headers=default_headers)
         self._user_http_client = http_client
         transport = transport or os.environ.get("DATA_AGENT_OPENAI_TRANSPORT") or "auto"
@@ -203,7 +226,7 @@ class OpenAIChatTeacher(OnlineTeacher):
 
         http_client = self._user_http_client
         if http_client is None and self.transport == "aiohttp":
-            http_client = _aiohttp_http_client_class()(timeout=self.timeout)  # type: ignore[misc]
+            http_client = _aiohttp_http_client_class()(timeout=self.options.timeout)  # type: ignore[misc]
         return openai.AsyncOpenAI(http_client=http_client, **self._client_kwargs)
 
     def _bind_loop(self) -> None:
@@ -220,9 +243,7 @@ class OpenAIChatTeacher(OnlineTeacher):
         self._client_loop = loop
 
     def build_body(self, request: TeacherRequest) -> dict[str, Any]:
-        return build_chat_body(request, self.model, max_tokens_param=self.max_tokens_param,
-                               strict_schema=self.strict_schema, schema_name=self.schema_name,
-                               extra_body=self.extra_body)
+        return build_chat_body(request, self.model, self.options)
 
     async def generate_one(self, request: TeacherRequest) -> TeacherResponse:
         # The body is built (and typed) by build_chat_body and posted through the
@@ -236,15 +257,14 @@ class OpenAIChatTeacher(OnlineTeacher):
         try:
             raw = await self.client.post("/chat/completions", body=body, cast_to=bytes, options=self._post_options)
         except Exception as e:  # noqa: BLE001 - mapped to the runner's two error kinds
-            raise _map_openai_exc(e, self._secret, self.timeout) from None
+            raise _map_openai_exc(e, self._secret, self.options.timeout) from None
         try:
             data = json.loads(raw)
         except ValueError:
             raise retryable(f"openai: the reply body is not JSON: {redact(repr(raw[:120]), self._secret)}") from None
         if not isinstance(data, dict):
             raise retryable(f"openai: the reply body is not a JSON object: {redact(repr(raw[:120]), self._secret)}")
-        return chat_response_from_body(data, request, model=self.model, prices=self.prices,
-                                       accept_truncated_text=self.accept_truncated_text)
+        return chat_response_from_body(data, request, model=self.model, options=self.options)
 
     async def aclose(self) -> None:
         await self.client.close()
@@ -256,8 +276,10 @@ class OpenAIBatchTeacher(BatchTeacherBase):
     ``custom_id`` is the request's cache key. ``state_path`` (JSON) records every
     submitted batch before it is polled; a new teacher over the same file resumes
     those batches. Items that error, expire or come back malformed/truncated are
-    resubmitted in a new batch, at most ``max_attempts`` submissions per request.
-    Cost is discounted by ``batch_discount`` (0.5 = the Batch API's 50%).
+    resubmitted in a new batch, at most ``batch_options.max_attempts`` submissions
+    per request. Cost is discounted by ``batch_options.batch_discount`` (0.5 = the
+    Batch API's 50%). ``options`` are those of :class:`OpenAIChatTeacher`, with
+    a default timeout of 120 s.
     """
 
     backend = "openai"
@@ -266,40 +288,26 @@ class OpenAIBatchTeacher(BatchTeacherBase):
     max_batch_bytes = 190 * 1024 * 1024
 
     def __init__(self, model: str, *, state_path: str | os.PathLike[str], api_key: str | None = None,
-                 base_url: str | None = None, timeout: float = 120.0, prices: Mapping[str, float] | None = None,
-                 poll_interval: float = 30.0, max_wait: float | None = None, max_attempts: int = 3,
-                 batch_discount: float = 0.5, api_retries: int = 8, retry_backoff: float = 1.0,
-                 max_tokens_param: str | None = None, strict_schema: bool = False, schema_name: str = "response",
-                 accept_truncated_text: bool = False, extra_body: Mapping[str, Any] | None = None,
-                 organization: str | None = None):
+                 base_url: str | None = None, options: OpenAIOptions | None = None,
+                 batch_options: BatchOptions | None = None):
         import openai
 
-        super().__init__(state_path=state_path, poll_interval=poll_interval, max_wait=max_wait,
-                         max_attempts=max_attempts, batch_discount=batch_discount, api_retries=api_retries,
-                         retry_backoff=retry_backoff)
+        super().__init__(state_path=state_path, batch_options=batch_options)
         self.model = model
         self.base_url = base_url
-        self.timeout = timeout
-        self.prices = dict(prices) if prices else None
-        self.max_tokens_param = max_tokens_param or ("max_tokens" if base_url else "max_completion_tokens")
-        self.strict_schema = strict_schema
-        self.schema_name = schema_name
-        self.accept_truncated_text = accept_truncated_text
-        self.extra_body = dict(extra_body) if extra_body else None
+        self.options = (options or OpenAIOptions()).resolved(base_url=base_url, timeout=120.0)
         self._secret = resolve_key(api_key, "OPENAI_API_KEY", base_url, "openai")
-        self.client = openai.AsyncOpenAI(api_key=self._secret, base_url=base_url, timeout=timeout, max_retries=0,
-                                         organization=organization)
+        self.client = openai.AsyncOpenAI(api_key=self._secret, base_url=base_url, timeout=self.options.timeout,
+                                         max_retries=0, organization=self.options.organization)
 
     def __repr__(self) -> str:
         return f"OpenAIBatchTeacher(model={self.model!r}, base_url={self.base_url!r})"
 
     def _map_exc(self, e: BaseException) -> TeacherError:
-        return _map_openai_exc(e, self._secret, self.timeout)
+        return _map_openai_exc(e, self._secret, self.options.timeout)
 
     def _line(self, custom_id: str, request: TeacherRequest) -> dict[str, Any]:
-        body = build_chat_body(request, self.model, max_tokens_param=self.max_tokens_param,
-                               strict_schema=self.strict_schema, schema_name=self.schema_name,
-                               extra_body=self.extra_body)
+        body = build_chat_body(request, self.model, self.options)
         return {"custom_id": custom_id, "method": "POST", "url": "/v1/chat/completions", "body": body}
 
     async def _submit(self, lines: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
@@ -356,9 +364,8 @@ class OpenAIBatchTeacher(BatchTeacherBase):
         return ItemResult("retry", message=f"openai batch item {code}: {redact(str((err or {}).get('message')))}")
 
     def _item_response(self, payload: Any, request: TeacherRequest) -> TeacherResponse:
-        return chat_response_from_body(payload, request, model=self.model, prices=self.prices,
-                                       discount=self.batch_discount,
-                                       accept_truncated_text=self.accept_truncated_text)
+        return chat_response_from_body(payload, request, model=self.model, options=self.options,
+                                       discount=self.batch_discount)
 
     async def cancel(self, batch_id: str) -> None:
         """Cancel a submitted batch (it stays in the state file until collected)."""

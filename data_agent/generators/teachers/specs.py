@@ -19,6 +19,8 @@ names the variable (never a value).
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,6 +148,37 @@ def _price_dict(prices: PriceTable | None, spec: TeacherSpec, backend: str) -> t
     return {"input": p.input, "output": p.output}, p.batch_discount
 
 
+def _construct(cls: type, spec: TeacherSpec, option_classes: dict[str, type], fixed: dict[str, Any],
+               options: dict[str, Any]) -> Any:
+    """``cls(spec.model, ...)`` from flat keyword arguments: ``fixed`` (set by
+    :func:`build_teacher`) and the caller's ``options``. A name that is a field of
+    one of the ``option_classes`` (keyword of ``cls`` -> options dataclass) goes
+    into that dataclass; any other name must be a keyword of ``cls``.
+
+    Raises:
+        TypeError: an option repeats a fixed argument or is unknown (one line naming it).
+    """
+    field_owner = {f.name: keyword for keyword, c in option_classes.items() for f in dataclasses.fields(c)}
+    own = {name for name, p in inspect.signature(cls).parameters.items()
+           if p.kind is p.KEYWORD_ONLY and name not in option_classes}
+    for name in options:
+        if name in fixed:
+            raise TypeError(f"teacher {spec}: option {name!r} is set by build_teacher (from the spec, "
+                            "the environment or the price table)")
+        if name not in field_owner and name not in own:
+            known = ", ".join(sorted((own | set(field_owner)) - set(fixed)))
+            raise TypeError(f"teacher {spec}: unknown option {name!r} (known: {known})")
+    grouped: dict[str, dict[str, Any]] = {keyword: {} for keyword in option_classes}
+    direct: dict[str, Any] = {}
+    for name, value in {**fixed, **options}.items():
+        if name in field_owner:
+            grouped[field_owner[name]][name] = value
+        else:
+            direct[name] = value
+    return cls(spec.model, **direct, **{keyword: option_classes[keyword](**values)
+                                        for keyword, values in grouped.items()})
+
+
 def build_teacher(spec: str | TeacherSpec, *, state_dir: str | Path | None = None,
                   prices: PriceTable | None = None, **options: Any) -> Any:
     """The teacher backend for ``spec``.
@@ -156,12 +189,17 @@ def build_teacher(spec: str | TeacherSpec, *, state_dir: str | Path | None = Non
             ids, for resume); required for ``*-batch`` specs.
         prices: price table used for the backends' own cost field (the runner
             prices responses from its table either way).
-        **options: passed to the backend constructor (e.g. ``timeout``,
-            ``poll_interval`` for batches, ``batch_size`` for ``hf``).
+        **options: the backend's keyword options (e.g. ``batch_size`` for
+            ``hf``). For the OpenAI and Anthropic kinds they are split by name
+            onto the backend's options dataclass (``timeout``, ``strict_schema``...),
+            :class:`~data_agent.generators.teachers.common.BatchOptions` for the
+            batch kinds (``poll_interval``, ``max_wait``...), and the
+            constructor's own keywords (``transport`` for the OpenAI chat teacher).
 
     Raises:
         SpecError: malformed or unknown spec.
         DataAgentError: a required API key is missing, or ``vllm`` is not installed.
+        TypeError: an unknown option.
     """
     s = spec if isinstance(spec, TeacherSpec) else parse_spec(spec)
     if s.kind == "symbolic":
@@ -179,28 +217,34 @@ def build_teacher(spec: str | TeacherSpec, *, state_dir: str | Path | None = Non
 
     key = require_key(s)
     if s.kind in ("openai", "openai-compatible"):
-        from .openai_backend import OpenAIChatTeacher
+        from .openai_backend import OpenAIChatTeacher, OpenAIOptions
 
         price, _ = _price_dict(prices, s, "openai")
-        return OpenAIChatTeacher(s.model, api_key=key, base_url=s.base_url, prices=price, **options)
+        return _construct(OpenAIChatTeacher, s, {"options": OpenAIOptions},
+                          {"api_key": key, "base_url": s.base_url, "prices": price}, options)
     if s.kind == "anthropic":
-        from .anthropic_backend import AnthropicTeacher
+        from .anthropic_backend import AnthropicOptions, AnthropicTeacher
 
         price, _ = _price_dict(prices, s, "anthropic")
-        return AnthropicTeacher(s.model, api_key=key, prices=price, **options)
+        return _construct(AnthropicTeacher, s, {"options": AnthropicOptions}, {"api_key": key, "prices": price},
+                          options)
 
     # batch APIs
     if state_dir is None:
         raise DataAgentError(f"teacher {s.raw!r}: a batch teacher needs a state directory")
     state_path = Path(state_dir) / f"{s.kind}-batches.json"
+    from .common import BatchOptions
+
     if s.kind == "openai-batch":
-        from .openai_backend import OpenAIBatchTeacher
+        from .openai_backend import OpenAIBatchTeacher, OpenAIOptions
 
         price, discount = _price_dict(prices, s, "openai")
-        return OpenAIBatchTeacher(s.model, state_path=state_path, api_key=key, prices=price,
-                                  batch_discount=discount, **options)
-    from .anthropic_backend import AnthropicBatchTeacher
+        return _construct(OpenAIBatchTeacher, s, {"options": OpenAIOptions, "batch_options": BatchOptions},
+                          {"state_path": state_path, "api_key": key, "prices": price, "batch_discount": discount},
+                          options)
+    from .anthropic_backend import AnthropicBatchTeacher, AnthropicOptions
 
     price, discount = _price_dict(prices, s, "anthropic")
-    return AnthropicBatchTeacher(s.model, state_path=state_path, api_key=key, prices=price,
-                                 batch_discount=discount, **options)
+    return _construct(AnthropicBatchTeacher, s, {"options": AnthropicOptions, "batch_options": BatchOptions},
+                      {"state_path": state_path, "api_key": key, "prices": price, "batch_discount": discount},
+                      options)
