@@ -46,9 +46,9 @@ from pathlib import Path
 from typing import Any
 
 from data_agent.generators.teachers.base import SamplingParams, TeacherRequest, TeacherResponse
-from data_agent.generators.engine.budget import ModelPrice, PriceTable
 from data_agent.generators.engine.cache import ResponseCache
-from data_agent.generators.teachers.openai_backend import OpenAIChatTeacher
+from data_agent.generators.teachers.openai_backend import OpenAIChatTeacher, OpenAIOptions
+from data_agent.generators.teachers.prices import ModelPrice, PriceTable
 from data_agent.generators.engine.runner import RunnerConfig, TeacherRunner
 from data_agent.testing.emulator import DEFAULT_API_KEY
 
@@ -133,7 +133,7 @@ def run_ours(base_url: str, requests: list[TeacherRequest], config: RunnerConfig
 
     async def go() -> tuple[float, list[TeacherResponse], Any]:
         cls = StampedTeacher if stamped else OpenAIChatTeacher
-        teacher = cls(MODEL, base_url=base_url, api_key=DEFAULT_API_KEY, timeout=60.0)
+        teacher = cls(MODEL, base_url=base_url, api_key=DEFAULT_API_KEY, options=OpenAIOptions(timeout=60.0))
         teacher.starts = []
         runner = TeacherRunner(teacher, config, cache=cache, prices=prices)
         try:

@@ -18,7 +18,7 @@ import httpx
 import jsonschema
 import pytest
 
-from data_agent.generators.teachers.anthropic_backend import AnthropicBatchTeacher, AnthropicTeacher
+from data_agent.generators.teachers.anthropic_backend import AnthropicBatchTeacher, AnthropicOptions, AnthropicTeacher
 from data_agent.tasks.boxed_numeric import PROBLEM_SCHEMA
 from data_agent.generators.teachers.base import (
     FatalError,
@@ -27,7 +27,8 @@ from data_agent.generators.teachers.base import (
     TeacherError,
     TeacherRequest,
 )
-from data_agent.generators.teachers.openai_backend import OpenAIBatchTeacher, OpenAIChatTeacher, compute_cost
+from data_agent.generators.teachers.common import BatchOptions, compute_cost
+from data_agent.generators.teachers.openai_backend import OpenAIBatchTeacher, OpenAIChatTeacher, OpenAIOptions
 from data_agent.testing import BatchConfig, FaultConfig, ProviderEmulator
 
 KEY = "sk-" + "test-SECRET123"  # fake, assembled so scanners do not flag it
@@ -55,24 +56,27 @@ def assert_no_secret(*texts: Any) -> None:
         assert "SECRET123" not in s and "WRONGSECRET999" not in s, s
 
 
-def online(provider: str, emu: ProviderEmulator, **kw: Any):
-    kw.setdefault("api_key", KEY)
+def online(provider: str, emu: ProviderEmulator, *, api_key: str = KEY, transport: str | None = None,
+           http_client: Any = None, **kw: Any):
     kw.setdefault("timeout", 5.0)
     kw.setdefault("prices", PRICES)
     if provider == "openai":
-        return OpenAIChatTeacher(MODELS[provider], base_url=emu.base_url_openai, **kw)
-    return AnthropicTeacher(MODELS[provider], base_url=emu.base_url_anthropic, **kw)
+        return OpenAIChatTeacher(MODELS[provider], api_key=api_key, base_url=emu.base_url_openai,
+                                 options=OpenAIOptions(**kw), transport=transport, http_client=http_client)
+    return AnthropicTeacher(MODELS[provider], api_key=api_key, base_url=emu.base_url_anthropic,
+                            options=AnthropicOptions(**kw))
 
 
-def batch_teacher(provider: str, emu: ProviderEmulator, state_path: Path, **kw: Any):
-    kw.setdefault("api_key", KEY)
+def batch_teacher(provider: str, emu: ProviderEmulator, state_path: Path, *, api_key: str = KEY,
+                  max_attempts: int = BatchOptions.max_attempts, **kw: Any):
     kw.setdefault("timeout", 5.0)
     kw.setdefault("prices", PRICES)
-    kw.setdefault("poll_interval", 0.01)
-    kw.setdefault("retry_backoff", 0.01)
+    batch = BatchOptions(poll_interval=0.01, retry_backoff=0.01, max_attempts=max_attempts)
     if provider == "openai":
-        return OpenAIBatchTeacher(MODELS[provider], base_url=emu.base_url_openai, state_path=state_path, **kw)
-    return AnthropicBatchTeacher(MODELS[provider], base_url=emu.base_url_anthropic, state_path=state_path, **kw)
+        return OpenAIBatchTeacher(MODELS[provider], api_key=api_key, base_url=emu.base_url_openai,
+                                  state_path=state_path, options=OpenAIOptions(**kw), batch_options=batch)
+    return AnthropicBatchTeacher(MODELS[provider], api_key=api_key, base_url=emu.base_url_anthropic,
+                                 state_path=state_path, options=AnthropicOptions(**kw), batch_options=batch)
 
 
 async def one_error(teacher: Any, request: TeacherRequest) -> TeacherError:
@@ -418,7 +422,8 @@ def test_standalone_process(tmp_path: Path) -> None:
         assert httpx.get(base + "/health", timeout=5).json() == {"status": "ok"}
 
         async def go():
-            t = OpenAIChatTeacher("gpt-test", api_key=KEY, base_url=base + "/v1", timeout=5)
+            t = OpenAIChatTeacher("gpt-test", api_key=KEY, base_url=base + "/v1",
+                                  options=OpenAIOptions(timeout=5))
             try:
                 return await t.generate_one(make_request(9))
             finally:

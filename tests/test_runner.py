@@ -27,7 +27,7 @@ from data_agent.generators.teachers.base import (
     Usage,
 )
 from data_agent.errors import DataAgentError
-from data_agent.generators.engine.budget import Budget, BudgetExceeded, CostMeter, ModelPrice, PriceTable
+from data_agent.generators.engine.budget import Budget, BudgetExceeded, CostMeter
 from data_agent.generators.engine.cache import ResponseCache
 from data_agent.generators.engine.runner import (
     CircuitOpen,
@@ -37,6 +37,7 @@ from data_agent.generators.engine.runner import (
     backoff_delay,
     parse_json_text,
 )
+from data_agent.generators.teachers.prices import ModelPrice, PriceTable
 from data_agent.logging_utils import RedactingFilter, install_redaction, redact, remove_redaction
 
 FAKE_KEY = "sk-" + "test-0123456789abcdefSECRETxyz"  # fake, assembled so scanners do not flag it
@@ -608,7 +609,7 @@ def test_price_table_default_batch_and_override(tmp_path, caplog):
     assert custom.cost("openai:gpt-4.1-mini", million) == pytest.approx(1.0 + 1.60)  # output kept
     assert custom.cost("acme:tiny", million) == pytest.approx(1.0)
 
-    with caplog.at_level(logging.WARNING, logger="data_agent.generators.engine.budget"):
+    with caplog.at_level(logging.WARNING, logger="data_agent.generators.teachers.prices"):
         assert table.cost("openai:gpt-99", million) == 0.0
         assert table.cost("openai:gpt-99", million) == 0.0
     assert sum("gpt-99" in r.getMessage() for r in caplog.records) == 1
@@ -664,7 +665,7 @@ def test_redact_helper(monkeypatch):
 def test_backend_error_messages_use_the_same_rules():
     """Errors built by the SDK backends go through the one redaction (plus the
     client's own key, which need not look like a key) and are cut short."""
-    from data_agent.generators.teachers.openai_backend import redact as backend_redact
+    from data_agent.generators.teachers.common import redact as backend_redact
 
     key = "k3y" + "-x" * 12
     msg = backend_redact(f"HTTP 401: Incorrect API key provided: {key}. Authorization: Bearer {key} " + "z" * 900,

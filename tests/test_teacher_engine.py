@@ -24,7 +24,7 @@ from data_agent.tasks.boxed_numeric import PROBLEM_SCHEMA
 from data_agent.generators.teachers.base import SamplingParams, TeacherRequest
 from data_agent.generators.generate import parse_problem_reply
 from data_agent.tasks.boxed_numeric import BoxedNumeric
-from data_agent.generators.teachers.openai_backend import OpenAIChatTeacher
+from data_agent.generators.teachers.openai_backend import OpenAIChatTeacher, OpenAIOptions
 from data_agent.generators.engine.runner import RunnerConfig, TeacherRunner
 from data_agent.generators.teachers.specs import SpecError, build_teacher, parse_spec, require_key
 from data_agent.testing import FaultConfig, ProviderEmulator
@@ -227,7 +227,7 @@ def test_2000_requests_under_faults_none_lost_none_duplicated() -> None:
     with _fault_emulator() as emu:
         async def go() -> Any:
             teacher = OpenAIChatTeacher("emu-model", base_url=emu.base_url_openai, api_key=KEY,
-                                        timeout=_CLIENT_TIMEOUT)
+                                        options=OpenAIOptions(timeout=_CLIENT_TIMEOUT))
             runner = TeacherRunner(teacher, RunnerConfig(**_RUNNER_KW))
             try:
                 return await runner.run(reqs), runner.meter
@@ -263,12 +263,12 @@ import asyncio, json, os, sys
 sys.path.insert(0, os.environ["TEST_DIR"])
 from test_teacher_engine import _requests, _RUNNER_KW, _CLIENT_TIMEOUT, N_FAULT
 from data_agent.generators.engine.cache import ResponseCache
-from data_agent.generators.teachers.openai_backend import OpenAIChatTeacher
+from data_agent.generators.teachers.openai_backend import OpenAIChatTeacher, OpenAIOptions
 from data_agent.generators.engine.runner import RunnerConfig, TeacherRunner
 
 async def main():
     teacher = OpenAIChatTeacher("emu-model", base_url=sys.argv[1], api_key=os.environ["OPENAI_API_KEY"],
-                                timeout=_CLIENT_TIMEOUT)
+                                options=OpenAIOptions(timeout=_CLIENT_TIMEOUT))
     cache = ResponseCache(sys.argv[2])
     runner = TeacherRunner(teacher, RunnerConfig(**_RUNNER_KW), cache=cache)
     try:

@@ -407,7 +407,8 @@ class LLMEngineer:
     def _ensure(self) -> None:
         if self._meter is not None:
             return
-        from ..generators.engine.budget import CostMeter, ModelPrice, PriceTable
+        from ..generators.engine.budget import CostMeter
+        from ..generators.teachers.prices import ModelPrice, PriceTable
         from ..generators.engine.cache import ResponseCache
 
         self._prices = PriceTable.load()

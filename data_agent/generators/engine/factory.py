@@ -23,7 +23,8 @@ def make_teacher_session(spec: str, domain: Domain, run_dir: Path, teachers: Any
     a missing API key raises :class:`DataAgentError`."""
     if spec == "symbolic":
         return SymbolicSession(domain, run_dir)
-    from .budget import Budget, PriceTable
+    from ..teachers.prices import PriceTable
+    from .budget import Budget
     from .llm_session import LLMSession, default_runner_config
     from ..teachers.specs import parse_spec
 

@@ -36,7 +36,8 @@ from ...domain import Domain, ngram_hashes
 from ...plan import TopicInfo
 from ...errors import DataAgentError
 from ..teachers.base import RetryableError, SamplingParams, TeacherRequest, TeacherResponse
-from .budget import Budget, BudgetExceeded, CostMeter, ModelPrice, PriceTable
+from ..teachers.prices import ModelPrice, PriceTable
+from .budget import Budget, BudgetExceeded, CostMeter
 from .cache import ResponseCache
 from ..prompts import pick_examples, render_messages, template_for
 from .runner import CircuitOpen, RunnerConfig, TeacherRunner

@@ -48,7 +48,8 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 from ...logging_utils import redact
 from ..teachers.base import (FatalError, RetryableError, TeacherError, TeacherRequest, TeacherResponse, Usage,
                    parse_json_text)
-from .budget import Budget, BudgetExceeded, CostMeter, PriceTable
+from ..teachers.prices import PriceTable
+from .budget import Budget, BudgetExceeded, CostMeter
 from .cache import ResponseCache
 
 __all__ = [

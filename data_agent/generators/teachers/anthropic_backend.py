@@ -8,34 +8,56 @@ Sampling parameters: the ``anthropic`` SDK 2.x sends API version 2026-10-21, whi
 rejects ``temperature``/``top_p``/``top_k`` (the SDK dropped them), so they are
 not sent unless ``send_sampling_params=True`` (for older API versions or
 compatible servers); they still enter the cache key.
+
+Both teachers take their knobs as one :class:`AnthropicOptions` (the batch
+teacher also a :class:`~data_agent.generators.teachers.common.BatchOptions`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .base import FatalError, OnlineTeacher, TeacherError, TeacherRequest, TeacherResponse, Usage
-from .openai_backend import (
+from .common import (
+    BatchOptions,
     BatchTeacherBase,
     ItemResult,
-    _Poll,
-    _resolve_key,
+    Poll,
+    ProviderOptions,
     check_json_output,
     compute_cost,
     map_sdk_exc,
     redact,
+    resolve_key,
     retryable,
 )
+
+
+@dataclass(frozen=True)
+class AnthropicOptions(ProviderOptions):
+    """Options of the Anthropic teachers, online and batch (besides those of
+    :class:`~data_agent.generators.teachers.common.ProviderOptions`)."""
+
+    tool_name: str = "emit_json"
+    """Name of the one forced tool that carries a structured reply."""
+    send_sampling_params: bool = False
+    """Send ``temperature`` and ``top_p`` (see the module docstring)."""
+    extra_params: Mapping[str, Any] | None = None
+    """Merged into every request's parameters."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "extra_params", dict(self.extra_params) if self.extra_params else None)
+
 
 _STOP_TO_FINISH = {"end_turn": "stop", "tool_use": "stop", "stop_sequence": "stop", "max_tokens": "length",
                    "model_context_window_exceeded": "length", "refusal": "refusal", "pause_turn": "pause_turn"}
 
 
-def build_message_params(request: TeacherRequest, model: str, *, tool_name: str = "emit_json",
-                         send_sampling_params: bool = False,
-                         extra_params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def build_message_params(request: TeacherRequest, model: str, options: AnthropicOptions) -> dict[str, Any]:
     """Messages API parameters for ``request`` (also a batch request's ``params``)."""
     system_parts: list[str] = []
     messages: list[dict[str, Any]] = []
@@ -50,32 +72,31 @@ def build_message_params(request: TeacherRequest, model: str, *, tool_name: str 
         params["system"] = "\n\n".join(system_parts)
     if p.stop:
         params["stop_sequences"] = list(p.stop)
-    if send_sampling_params:
+    if options.send_sampling_params:
         params["temperature"] = p.temperature
         if p.top_p != 1.0:
             params["top_p"] = p.top_p
     if request.json_schema is not None:
         params["tools"] = [{
-            "name": tool_name,
+            "name": options.tool_name,
             "description": "Return the answer as a JSON object that satisfies this input schema.",
             "input_schema": request.json_schema,
         }]
-        params["tool_choice"] = {"type": "tool", "name": tool_name}
-    if extra_params:
-        params.update(extra_params)
+        params["tool_choice"] = {"type": "tool", "name": options.tool_name}
+    if options.extra_params:
+        params.update(options.extra_params)
     return params
 
 
 def message_response_from_body(data: Mapping[str, Any], request: TeacherRequest, *, model: str,
-                               prices: Mapping[str, float] | None, discount: float = 0.0,
-                               tool_name: str = "emit_json",
-                               accept_truncated_text: bool = False) -> TeacherResponse:
-    """A Messages API JSON body -> :class:`TeacherResponse`; raises Retryable
-    (truncated / malformed) or Fatal (refusal)."""
+                               options: AnthropicOptions, discount: float = 0.0) -> TeacherResponse:
+    """A Messages API JSON body -> :class:`TeacherResponse` (cost from
+    ``options.prices`` less ``discount``); raises Retryable (truncated /
+    malformed) or Fatal (refusal)."""
     u = data.get("usage") or {}
     usage = Usage(int(u.get("input_tokens") or 0) + int(u.get("cache_creation_input_tokens") or 0)
                   + int(u.get("cache_read_input_tokens") or 0), int(u.get("output_tokens") or 0))
-    cost = compute_cost(usage, prices, discount)
+    cost = compute_cost(usage, options.prices, discount)
     stop = data.get("stop_reason") or "end_turn"
     finish = _STOP_TO_FINISH.get(stop, stop)
     blocks = data.get("content") or []
@@ -83,12 +104,13 @@ def message_response_from_body(data: Mapping[str, Any], request: TeacherRequest,
     tool_blocks = [b for b in blocks if b.get("type") == "tool_use"]
     if stop == "refusal":
         raise FatalError("anthropic: the model refused")
-    if finish == "length" and (request.json_schema is not None or not accept_truncated_text):
+    if finish == "length" and (request.json_schema is not None or not options.accept_truncated_text):
         raise retryable(f"anthropic: output truncated (stop_reason={stop}, max_tokens={request.params.max_tokens})",
                         usage=usage, cost=cost)
     parsed = None
     if request.json_schema is not None:
-        tb = next((b for b in tool_blocks if b.get("name") == tool_name), tool_blocks[0] if tool_blocks else None)
+        tb = next((b for b in tool_blocks if b.get("name") == options.tool_name),
+                  tool_blocks[0] if tool_blocks else None)
         if tb is not None:
             doc = tb.get("input")
             parsed = check_json_output("", request.json_schema, usage=usage, cost=cost, provider="anthropic",
@@ -111,7 +133,7 @@ def _map_anthropic_exc(e: BaseException, secret: str | None, timeout: float | No
 def _make_client(api_key: str | None, base_url: str | None, timeout: float) -> tuple[Any, str]:
     import anthropic
 
-    key = _resolve_key(api_key, "ANTHROPIC_API_KEY", base_url, "anthropic")
+    key = resolve_key(api_key, "ANTHROPIC_API_KEY", base_url, "anthropic")
     client = anthropic.AsyncAnthropic(api_key=key, base_url=base_url, timeout=timeout, max_retries=0)
     return client, key
 
@@ -119,33 +141,26 @@ def _make_client(api_key: str | None, base_url: str | None, timeout: float) -> t
 class AnthropicTeacher(OnlineTeacher):
     """Messages API through ``anthropic.AsyncAnthropic`` (``max_retries=0``).
 
-    JSON output: a single forced tool ``tool_name`` with the request's schema as
-    ``input_schema``; the tool input is validated with ``jsonschema``. ``prices``
-    is ``{"input": $/Mtok, "output": $/Mtok}``.
+    JSON output: a single forced tool ``options.tool_name`` with the request's
+    schema as ``input_schema``; the tool input is validated with ``jsonschema``.
+    ``options`` (:class:`AnthropicOptions`) holds the timeout (default 60 s),
+    the prices and the request knobs.
     """
 
     backend = "anthropic"
 
     def __init__(self, model: str, *, api_key: str | None = None, base_url: str | None = None,
-                 timeout: float = 60.0, prices: Mapping[str, float] | None = None, tool_name: str = "emit_json",
-                 send_sampling_params: bool = False, accept_truncated_text: bool = False,
-                 extra_params: Mapping[str, Any] | None = None):
+                 options: AnthropicOptions | None = None):
         self.model = model
         self.base_url = base_url
-        self.timeout = timeout
-        self.prices = dict(prices) if prices else None
-        self.tool_name = tool_name
-        self.send_sampling_params = send_sampling_params
-        self.accept_truncated_text = accept_truncated_text
-        self.extra_params = dict(extra_params) if extra_params else None
-        self.client, self._secret = _make_client(api_key, base_url, timeout)
+        self.options = (options or AnthropicOptions()).with_timeout(60.0)
+        self.client, self._secret = _make_client(api_key, base_url, self.options.timeout)
 
     def __repr__(self) -> str:
         return f"AnthropicTeacher(model={self.model!r}, base_url={self.base_url!r})"
 
     def build_params(self, request: TeacherRequest) -> dict[str, Any]:
-        return build_message_params(request, self.model, tool_name=self.tool_name,
-                                    send_sampling_params=self.send_sampling_params, extra_params=self.extra_params)
+        return build_message_params(request, self.model, self.options)
 
     async def generate_one(self, request: TeacherRequest) -> TeacherResponse:
         params = self.build_params(request)
@@ -154,18 +169,18 @@ class AnthropicTeacher(OnlineTeacher):
         try:
             msg = await self.client.messages.create(**params, extra_body=extra or None)
         except Exception as e:  # noqa: BLE001 - mapped to the runner's two error kinds
-            raise _map_anthropic_exc(e, self._secret, self.timeout) from None
-        return message_response_from_body(msg.to_dict(), request, model=self.model, prices=self.prices,
-                                          tool_name=self.tool_name, accept_truncated_text=self.accept_truncated_text)
+            raise _map_anthropic_exc(e, self._secret, self.options.timeout) from None
+        return message_response_from_body(msg.to_dict(), request, model=self.model, options=self.options)
 
     async def aclose(self) -> None:
         await self.client.close()
 
 
 class AnthropicBatchTeacher(BatchTeacherBase):
-    """Message Batches, with the same state/resume/resubmission rules as
-    :class:`~data_agent.generators.teachers.openai_backend.OpenAIBatchTeacher`
-    (``custom_id`` = cache key, which fits Anthropic's ``^[a-zA-Z0-9_-]{1,64}$``)."""
+    """Message Batches, driven by
+    :class:`~data_agent.generators.teachers.common.BatchTeacherBase` (the same
+    state/resume/resubmission rules as the OpenAI Batch API teacher;
+    ``custom_id`` = cache key, which fits Anthropic's ``^[a-zA-Z0-9_-]{1,64}$``)."""
 
     backend = "anthropic"
     provider = "anthropic"
@@ -173,34 +188,22 @@ class AnthropicBatchTeacher(BatchTeacherBase):
     max_batch_bytes = 250 * 1024 * 1024
 
     def __init__(self, model: str, *, state_path: str | os.PathLike[str], api_key: str | None = None,
-                 base_url: str | None = None, timeout: float = 120.0, prices: Mapping[str, float] | None = None,
-                 poll_interval: float = 30.0, max_wait: float | None = None, max_attempts: int = 3,
-                 batch_discount: float = 0.5, api_retries: int = 8, retry_backoff: float = 1.0,
-                 tool_name: str = "emit_json", send_sampling_params: bool = False,
-                 accept_truncated_text: bool = False, extra_params: Mapping[str, Any] | None = None):
-        super().__init__(state_path=state_path, poll_interval=poll_interval, max_wait=max_wait,
-                         max_attempts=max_attempts, batch_discount=batch_discount, api_retries=api_retries,
-                         retry_backoff=retry_backoff)
+                 base_url: str | None = None, options: AnthropicOptions | None = None,
+                 batch_options: BatchOptions | None = None):
+        super().__init__(state_path=state_path, batch_options=batch_options)
         self.model = model
         self.base_url = base_url
-        self.timeout = timeout
-        self.prices = dict(prices) if prices else None
-        self.tool_name = tool_name
-        self.send_sampling_params = send_sampling_params
-        self.accept_truncated_text = accept_truncated_text
-        self.extra_params = dict(extra_params) if extra_params else None
-        self.client, self._secret = _make_client(api_key, base_url, timeout)
+        self.options = (options or AnthropicOptions()).with_timeout(120.0)
+        self.client, self._secret = _make_client(api_key, base_url, self.options.timeout)
 
     def __repr__(self) -> str:
         return f"AnthropicBatchTeacher(model={self.model!r}, base_url={self.base_url!r})"
 
     def _map_exc(self, e: BaseException) -> TeacherError:
-        return _map_anthropic_exc(e, self._secret, self.timeout)
+        return _map_anthropic_exc(e, self._secret, self.options.timeout)
 
     def _line(self, custom_id: str, request: TeacherRequest) -> dict[str, Any]:
-        params = build_message_params(request, self.model, tool_name=self.tool_name,
-                                      send_sampling_params=self.send_sampling_params,
-                                      extra_params=self.extra_params)
+        params = build_message_params(request, self.model, self.options)
         return {"custom_id": custom_id, "params": params}
 
     async def _submit(self, lines: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
@@ -208,15 +211,15 @@ class AnthropicBatchTeacher(BatchTeacherBase):
                             requests=lines)
         return b.id, {}
 
-    async def _poll(self, batch_id: str) -> _Poll:
+    async def _poll(self, batch_id: str) -> Poll:
         b = await self.client.messages.batches.retrieve(batch_id)
-        return _Poll(terminal=b.processing_status == "ended", status=b.processing_status, info=b)
+        return Poll(terminal=b.processing_status == "ended", status=b.processing_status, info=b)
 
     async def _results(self, batch_id: str) -> list[dict[str, Any]]:
         decoder = await self.client.messages.batches.results(batch_id)
         return [item.to_dict() async for item in decoder]
 
-    async def _collect(self, batch_id: str, poll: _Poll) -> dict[str, ItemResult]:
+    async def _collect(self, batch_id: str, poll: Poll) -> dict[str, ItemResult]:
         items = await self._api(f"anthropic batch {batch_id} results", self._results, batch_id)
         out: dict[str, ItemResult] = {}
         for item in items:
@@ -239,9 +242,8 @@ class AnthropicBatchTeacher(BatchTeacherBase):
         return out
 
     def _item_response(self, payload: Any, request: TeacherRequest) -> TeacherResponse:
-        return message_response_from_body(payload, request, model=self.model, prices=self.prices,
-                                          discount=self.batch_discount, tool_name=self.tool_name,
-                                          accept_truncated_text=self.accept_truncated_text)
+        return message_response_from_body(payload, request, model=self.model, options=self.options,
+                                          discount=self.batch_discount)
 
     async def cancel(self, batch_id: str) -> None:
         """Cancel a submitted batch (it stays in the state file until collected)."""

@@ -1,9 +1,10 @@
 """The symbolic teacher: the Teacher seam backed by the sympy template library.
 
 Each request names a template, a seed and a difficulty in its ``metadata``;
-the reply is the JSON document of :data:`~data_agent.generators.teachers.base.PROBLEM_SCHEMA`
-(``problem``, ``unit``, ``solution``, ``answer``). Free, offline and
-deterministic; bad requests come back with ``error`` set instead of raising.
+the reply is the problem document of the template library's task
+(:attr:`data_agent.tasks.Task.problem_schema`: ``problem``, ``unit``,
+``solution``, ``answer`` for science). Free, offline and deterministic; bad
+requests come back with ``error`` set instead of raising.
 """
 
 from __future__ import annotations
