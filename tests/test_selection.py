@@ -1,38 +1,37 @@
-"""How the loop chooses its best iteration, and how metrics.json describes the rule."""
+"""The selection seam: which N of the accepted records a submission keeps."""
 
-from data_agent.config import RunConfig
-from data_agent.loop import SELECTION_ORDER, SELECTION_RULE, RunState, _select_best
+import pytest
 
-
-def _state(tmp_path, vals):
-    state = RunState(tmp_path)
-    for it, (acc, fmt) in vals.items():
-        (tmp_path / f"iter-{it:02d}" / "model").mkdir(parents=True)
-        state.mark(f"iter-{it:02d}/train", {})
-        state.mark(f"iter-{it:02d}/eval-val", {"accuracy": acc, "format_compliance": fmt, "n": 32})
-    return state
+from data_agent.errors import DataAgentError
+from data_agent.generators.selection import POLICIES, select
+from data_agent.records import Record
 
 
-def test_best_accuracy_then_format_then_earlier(tmp_path):
-    cfg = RunConfig(keep_models="all")
-    cases = [({1: (0.25, 0.9), 2: (0.5, 0.1), 3: (0.375, 1.0)}, 2),  # accuracy first
-             ({1: (0.5, 0.5), 2: (0.5, 0.75), 3: (0.25, 1.0)}, 2),  # then format compliance
-             ({1: (0.5, 0.75), 2: (0.5, 0.75), 3: (0.5, 0.5)}, 1)]  # then the earlier iteration
-    for n, (vals, best) in enumerate(cases):
-        d = tmp_path / f"run-{n}"
-        state = _state(d, vals)
-        _select_best(state, cfg, d)
-        assert state.data["best_iteration"] == best
-        assert all((d / f"iter-{i:02d}" / "model").is_dir() for i in vals)  # keep_models="all"
+def _recs(n, offset=0):
+    return [Record(instruction="i", input=f"q{offset + k}", output="o", attempt=offset + k) for k in range(n)]
 
 
-def test_keep_best_deletes_the_other_models(tmp_path):
-    state = _state(tmp_path, {1: (0.25, 1.0), 2: (0.5, 1.0)})
-    _select_best(state, RunConfig(keep_models="best"), tmp_path)
-    assert state.data["best_iteration"] == 2
-    assert not (tmp_path / "iter-01" / "model").exists() and (tmp_path / "iter-02" / "model").is_dir()
+def test_first_keeps_the_earliest_requests_of_each_allocation():
+    accepted = {0: list(reversed(_recs(5))), 1: _recs(3, 100)}
+    out = select(accepted, {0: 2, 1: 3}, policy="first")
+    assert [r.attempt for r in out] == [0, 1, 100, 101, 102]
 
 
-def test_the_rule_in_words_follows_the_order():
-    assert [k for k, _ in SELECTION_ORDER] == ["accuracy", "format_compliance"]
-    assert SELECTION_RULE == "best validation accuracy (ties: format compliance, then the earlier iteration)"
+def test_random_is_seeded_distinct_and_keeps_the_counts():
+    accepted = {0: _recs(20), 1: _recs(10, 100)}
+    a = select(accepted, {0: 5, 1: 4}, policy="random", seed=7)
+    b = select(accepted, {0: 5, 1: 4}, policy="random", seed=7)
+    c = select(accepted, {0: 5, 1: 4}, policy="random", seed=8)
+    assert [r.attempt for r in a] == [r.attempt for r in b] != [r.attempt for r in c]
+    assert len(a) == 9 and len({r.attempt for r in a}) == 9
+    assert sum(r.attempt < 100 for r in a) == 5 and sum(r.attempt >= 100 for r in a) == 4
+    assert [r.attempt for r in a[:5]] == sorted(r.attempt for r in a[:5])  # request order kept
+    assert set(POLICIES) >= {"first", "random"}
+
+
+def test_unknown_policy_and_a_policy_that_miscounts_are_errors(monkeypatch):
+    with pytest.raises(DataAgentError, match="unknown selection policy 'best'"):
+        select({0: _recs(3)}, {0: 2}, policy="best")
+    monkeypatch.setitem(POLICIES, "greedy", lambda recs, n, seed: list(recs))
+    with pytest.raises(DataAgentError, match="returned 3 records for an allocation that needs 2"):
+        select({0: _recs(3)}, {0: 2}, policy="greedy")
