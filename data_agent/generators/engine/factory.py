@@ -7,14 +7,20 @@ list of requests), ``build`` (a request for one topic/difficulty/attempt),
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ...config import BudgetSettings, RunnerSettings, TeacherConfig
 from ...domain import Domain
 from ...plan import TopicInfo
 from ..teachers.base import TeacherRequest, TeacherResponse
-from .budget import CostMeter
+from .budget import Budget, CostMeter, PriceTable
+from .runner import RunnerConfig
 from ..generate import symbolic_request_builder
+
+if TYPE_CHECKING:
+    from ..teachers.specs import TeacherSpec
 
 
 def symbolic_topics() -> dict[str, TopicInfo]:
@@ -68,35 +74,41 @@ class SymbolicSession:
         self.meter.save()
 
 
-def make_teacher_session(spec: str, domain: Domain, run_dir: Path, teachers: Any = None):
+_LOCAL_RUNNER: dict[str, dict[str, Any]] = {"hf": {"max_reasks": 0, "timeout": None}, "vllm": {"timeout": None}}
+"""Runner settings that local teachers keep, whatever the configuration says:
+no timeout (a call may have to load the model first), and no re-asks of a
+transformers model (a small model rarely fixes a garbled reply; it becomes a
+counted rejection instead)."""
+
+
+def _values(section: type, obj: Any) -> dict[str, Any]:
+    """``obj``'s values of the fields of the dataclass ``section``."""
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(section)}
+
+
+def default_runner_config(spec: TeacherSpec, teachers: TeacherConfig | None = None) -> RunnerConfig:
+    """The runner settings of ``teachers`` (the defaults if ``None``) for the kind
+    of teacher ``spec`` names: its values of the :class:`RunnerSettings` fields,
+    with the settings local teachers keep (:data:`_LOCAL_RUNNER`)."""
+    values = _values(RunnerSettings, teachers if teachers is not None else TeacherConfig())
+    return RunnerConfig(**{**values, **_LOCAL_RUNNER.get(spec.kind, {})})
+
+
+def make_teacher_session(spec: str, domain: Domain, run_dir: Path, teachers: TeacherConfig | None = None):
     """The session for a teacher spec: ``symbolic`` -> :class:`SymbolicSession`;
     any other spec (``openai:...``, ``hf:...``, see
     :mod:`data_agent.generators.teachers.specs`) -> an
     :class:`~data_agent.generators.engine.llm_session.LLMSession` configured from
-    ``teachers`` (a :class:`data_agent.config.TeacherConfig`). A malformed spec or
-    a missing API key raises :class:`DataAgentError`."""
+    ``teachers`` (the defaults if ``None``): its runner settings, budgets,
+    cache, prices and request settings. A malformed spec or a missing API key
+    raises :class:`DataAgentError`."""
     if spec == "symbolic":
         return SymbolicSession(domain, run_dir)
-    from .budget import Budget, PriceTable
-    from .llm_session import LLMSession, default_runner_config
+    from .llm_session import LLMSession
     from ..teachers.specs import parse_spec
 
-    if teachers is None:
-        return LLMSession(spec, domain, run_dir)
-    rc = default_runner_config(parse_spec(spec))
-    rc.max_concurrency = teachers.max_concurrency
-    rc.requests_per_minute = teachers.requests_per_minute
-    rc.tokens_per_minute = teachers.tokens_per_minute
-    rc.max_retries = teachers.max_retries
-    if rc.timeout is not None:
-        rc.timeout = teachers.timeout
-    if rc.max_reasks:  # local models keep 0: a small model rarely fixes a garbled reply
-        rc.max_reasks = teachers.max_reasks
-    rc.use_cache = teachers.use_cache
-    budget = Budget(max_calls=teachers.max_calls, max_tokens=teachers.max_total_tokens,
-                    max_dollars=teachers.max_dollars, iteration_max_calls=teachers.iteration_max_calls,
-                    iteration_max_tokens=teachers.iteration_max_tokens,
-                    iteration_max_dollars=teachers.iteration_max_dollars)
-    return LLMSession(spec, domain, run_dir, runner_config=rc, budget=budget, cache_dir=teachers.cache_dir,
+    teachers = teachers if teachers is not None else TeacherConfig()
+    return LLMSession(spec, domain, run_dir, runner_config=default_runner_config(parse_spec(spec), teachers),
+                      budget=Budget(**_values(BudgetSettings, teachers)), cache_dir=teachers.cache_dir,
                       use_cache=teachers.use_cache, prices=PriceTable.load(teachers.prices),
                       temperature=teachers.temperature, max_tokens=teachers.max_tokens)

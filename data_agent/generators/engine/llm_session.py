@@ -37,28 +37,16 @@ from ..teachers.base import PROBLEM_SCHEMA, RetryableError, SamplingParams, Teac
 from .budget import Budget, BudgetExceeded, CostMeter, ModelPrice, PriceTable
 from .cache import ResponseCache
 from ..prompts import pick_examples, render_messages, template_for
-from .factory import symbolic_topics
+from .factory import default_runner_config, symbolic_topics
 from .runner import CircuitOpen, RunnerConfig, TeacherRunner
-from ..teachers.specs import TeacherSpec, build_teacher, parse_spec
+from ..teachers.specs import build_teacher, parse_spec
 
-__all__ = ["ContentTolerantTeacher", "LLMSession", "TeacherStopped", "default_runner_config",
-           "is_content_error"]
+__all__ = ["ContentTolerantTeacher", "LLMSession", "TeacherStopped", "is_content_error"]
 
 
 class TeacherStopped(DataAgentError):
     """The runner stopped the teacher (budget exhausted or circuit breaker open).
     Completed responses are cached: ``data-agent resume`` continues from them."""
-
-
-def default_runner_config(spec: TeacherSpec) -> RunnerConfig:
-    """Runner settings per kind of teacher: local models are not re-asked after
-    a garbled reply (a small model rarely fixes it; the reply is a counted
-    rejection instead)."""
-    if spec.kind == "hf":
-        return RunnerConfig(max_reasks=0, timeout=None)
-    if spec.kind == "vllm":
-        return RunnerConfig(max_reasks=1, timeout=None)
-    return RunnerConfig()
 
 
 _CONTENT_PHRASES = ("not valid JSON", "violates the schema", "output truncated", "empty reply", "no choices")
@@ -135,7 +123,8 @@ class LLMSession:
         spec: a model spec (see :mod:`data_agent.generators.teachers.specs`), not ``symbolic``.
         domain: the domain pack (prompt template, seed problems, instruction).
         run_dir: the run directory (batch teachers keep their state under ``run_dir/teacher``).
-        runner_config: runner settings (:func:`default_runner_config` if ``None``).
+        runner_config: runner settings
+            (:func:`~data_agent.generators.engine.factory.default_runner_config` if ``None``).
         budget: spending limits (unlimited if ``None``).
         cache_dir: folder of ``teacher.sqlite`` (default ``$DATA_AGENT_HOME/cache``).
         use_cache: look up and store responses in the cache.
