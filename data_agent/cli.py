@@ -74,12 +74,13 @@ def _param_name(setting: Setting) -> str:
 def _parameter(setting: Setting) -> inspect.Parameter:
     """The command parameter of a setting's option. Unset options are ``None``
     (the preset, the config file or the run keeps its value); a ``bool``
-    setting's option is a flag."""
+    setting's option is a flag; a ``min`` is the option's range."""
     kind = _option_type(setting)
     if kind is bool:
         default, annotation = typer.Option(False, *setting.flags, help=setting.help), bool
     else:
-        default, annotation = typer.Option(None, *setting.flags, help=setting.help), Optional[kind]
+        default = typer.Option(None, *setting.flags, help=setting.help, min=setting.minimum)
+        annotation = Optional[kind]
     return inspect.Parameter(_param_name(setting), inspect.Parameter.KEYWORD_ONLY, default=default,
                              annotation=annotation)
 

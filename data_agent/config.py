@@ -9,7 +9,9 @@ its field is its only declaration: the field's metadata holds
   a ``bool`` setting is a flag that sets the opposite of the default
   (``--no-cache``);
 * ``resumable``: a resumed run may change it (budgets, rates and concurrency:
-  nothing that changes what is generated).
+  nothing that changes what is generated);
+* ``min``: the smallest value allowed (checked whenever a configuration is
+  built, so a bad file or option is a one-line :class:`ConfigError`).
 
 :func:`settings` lists them; the options of ``specialize`` and ``resume``,
 the settings a resumed run may change and the teacher runner's settings
@@ -29,7 +31,7 @@ from typing import Any, Literal, get_type_hints
 from .errors import DataAgentError
 
 
-class ConfigError(DataAgentError):
+class ConfigError(DataAgentError, ValueError):
     """A configuration file or option is invalid."""
 
 
@@ -38,8 +40,19 @@ def home_dir() -> Path:
     return Path(os.environ.get("DATA_AGENT_HOME", Path.home() / ".cache" / "data-agent"))
 
 
+class _Checked:
+    """Base of the configuration dataclasses: checks the ``min`` of their fields
+    on construction (and so on every ``replace``)."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):  # type: ignore[arg-type]
+            low, value = f.metadata.get("min"), getattr(self, f.name)
+            if low is not None and value is not None and value < low:
+                raise ConfigError(f"{f.name} must be at least {low}, got {value}")
+
+
 @dataclass
-class TrainConfig:
+class TrainConfig(_Checked):
     """How the student is fine-tuned. The same recipe and seed are used in every
     iteration, so iterations differ only by their data."""
 
@@ -70,7 +83,7 @@ class TrainConfig:
 
 
 @dataclass
-class EvalConfig:
+class EvalConfig(_Checked):
     """How the student is scored."""
 
     val_subset: int | None = field(default=40, metadata={
@@ -86,7 +99,7 @@ class EvalConfig:
 
 
 @dataclass
-class RunnerSettings:
+class RunnerSettings(_Checked):
     """The settings of the teacher runner that a run chooses. The runner's
     configuration (:class:`~data_agent.generators.engine.runner.RunnerConfig`)
     extends this class with its fixed knobs (backoff, circuit breaker, rate
@@ -94,7 +107,8 @@ class RunnerSettings:
     values of these fields."""
 
     max_concurrency: int = field(default=16, metadata={
-        "help": "LLM teacher requests in flight at once.", "cli": "--concurrency", "resumable": True})
+        "help": "LLM teacher requests in flight at once.", "cli": "--concurrency", "resumable": True,
+        "min": 1})
     requests_per_minute: int | None = field(default=None, metadata={
         "help": "LLM teacher requests per minute, paced evenly (one start every 60/rpm seconds, so no burst trips "
                 "a provider's per-second enforcement); unlimited if unset.", "cli": "--rpm", "resumable": True})
@@ -104,38 +118,41 @@ class RunnerSettings:
         "resumable": True})
     max_retries: int = field(default=5, metadata={
         "help": "Retries of a request after a retryable failure (429, 5xx, timeouts, connection errors), so at "
-                "most max_retries + 1 attempts; other errors are not retried."})
+                "most max_retries + 1 attempts; other errors are not retried.", "min": 0})
     timeout: float | None = field(default=120.0, metadata={
         "help": "Seconds before one attempt is abandoned (a retryable failure); local teachers have none."})
     max_reasks: int = field(default=2, metadata={
         "help": "Re-asks of a request whose reply is invalid against its JSON schema or truncated at max_tokens; "
-                "then the response is an error, a counted rejection (hf: teachers are not re-asked)."})
+                "then the response is an error, a counted rejection (hf: teachers are not re-asked).", "min": 0})
     use_cache: bool = field(default=True, metadata={
         "help": "Read and write the teacher response cache (identical requests of a run are merged, cached "
                 "answers make no call); --no-cache does neither.", "cli": "--no-cache"})
 
 
 @dataclass
-class BudgetSettings:
+class BudgetSettings(_Checked):
     """Spending limits of a run's teacher (``None`` = unlimited); the runner's
     :class:`~data_agent.generators.engine.budget.Budget` extends this class. A
     call is an attempt: retries and re-asks count."""
 
     max_calls: int | None = field(default=None, metadata={
         "help": "Teacher calls allowed in the run (retries and re-asks included).", "cli": "--max-calls",
-        "resumable": True})
+        "resumable": True, "min": 0})
     max_total_tokens: int | None = field(default=None, metadata={
         "help": "Teacher tokens (prompt + completion) allowed in the run.", "cli": "--max-total-tokens",
-        "resumable": True})
+        "resumable": True, "min": 0})
     max_dollars: float | None = field(default=None, metadata={
-        "help": "Estimated teacher dollars allowed in the run.", "cli": "--max-dollars", "resumable": True})
+        "help": "Estimated teacher dollars allowed in the run.", "cli": "--max-dollars", "resumable": True,
+        "min": 0})
     iteration_max_calls: int | None = field(default=None, metadata={
-        "help": "Teacher calls allowed per iteration.", "cli": "--iteration-max-calls", "resumable": True})
+        "help": "Teacher calls allowed per iteration.", "cli": "--iteration-max-calls", "resumable": True,
+        "min": 0})
     iteration_max_tokens: int | None = field(default=None, metadata={
-        "help": "Teacher tokens allowed per iteration.", "cli": "--iteration-max-tokens", "resumable": True})
+        "help": "Teacher tokens allowed per iteration.", "cli": "--iteration-max-tokens", "resumable": True,
+        "min": 0})
     iteration_max_dollars: float | None = field(default=None, metadata={
         "help": "Estimated teacher dollars allowed per iteration.", "cli": "--iteration-max-dollars",
-        "resumable": True})
+        "resumable": True, "min": 0})
 
 
 @dataclass
@@ -155,7 +172,7 @@ class TeacherConfig(BudgetSettings, RunnerSettings):
 
 
 @dataclass
-class RunConfig:
+class RunConfig(_Checked):
     """One `specialize` run."""
 
     domain: str = field(default="science", metadata={"help": "Domain pack name (under domains/) or path."})
@@ -172,9 +189,9 @@ class RunConfig:
                 "--teacher's.", "cli": "--engineer"})
     n_records: int = field(default=64, metadata={
         "help": "Records in each iteration's submission (exactly this many valid records).",
-        "cli": ("--n-records", "-n")})
+        "cli": ("--n-records", "-n"), "min": 1})
     iterations: int = field(default=2, metadata={
-        "help": "Plan -> generate -> validate -> train -> evaluate cycles.", "cli": "--iterations"})
+        "help": "Plan -> generate -> validate -> train -> evaluate cycles.", "cli": "--iterations", "min": 1})
     max_generation_factor: float = field(default=4.0, metadata={
         "help": "Generation budget per iteration: at most n_records * factor teacher requests; the run stops with "
                 "an error if fewer valid records result.", "cli": "--max-generation-factor"})
@@ -230,6 +247,11 @@ class Setting:
     def resumable(self) -> bool:
         """Whether a resumed run may change it."""
         return bool(self.field.metadata.get("resumable", False))
+
+    @property
+    def minimum(self) -> Any:
+        """The smallest value allowed (``None``: any)."""
+        return self.field.metadata.get("min")
 
 
 def settings(cls: type = RunConfig, prefix: str = "") -> list[Setting]:
@@ -330,8 +352,4 @@ def load_config(preset: str = "cpu", file: Path | None = None, overrides: dict[s
         cfg = _merge(cfg, data, str(file))
     if overrides:
         cfg = apply_overrides(cfg, overrides)
-    if cfg.n_records < 1:
-        raise ConfigError("n_records must be at least 1")
-    if cfg.iterations < 1:
-        raise ConfigError("iterations must be at least 1")
     return cfg

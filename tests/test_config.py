@@ -11,7 +11,8 @@ import typer
 from typer.testing import CliRunner
 
 from data_agent import cli
-from data_agent.config import BudgetSettings, RunnerSettings, TeacherConfig, settings
+from data_agent.config import (BudgetSettings, ConfigError, RunnerSettings, TeacherConfig, apply_overrides,
+                               load_config, settings)
 from data_agent.generators.engine.budget import Budget
 from data_agent.generators.engine.runner import RunnerConfig
 
@@ -27,7 +28,7 @@ def _options(command: str) -> dict[str, tuple[str, ...]]:
 def test_every_setting_has_help_and_known_metadata():
     for s in settings():
         assert s.help.strip(), s.key
-        assert set(s.field.metadata) <= {"help", "cli", "resumable"}, s.key
+        assert set(s.field.metadata) <= {"help", "cli", "resumable", "min"}, s.key
         assert all(f.startswith("-") for f in s.flags), s.key
 
 
@@ -92,6 +93,21 @@ def test_options_become_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path):
     assert r.exit_code == 0, r.output
     given = {k: v for k, v in seen["overrides"].items() if v is not None}
     assert given == {"teachers.max_calls": 200, "teachers.max_concurrency": 4}
+
+
+def test_ranges_are_checked_in_files_options_and_resumes(tmp_path):
+    with pytest.raises(ConfigError, match="max_concurrency must be at least 1"):
+        load_config("smoke", overrides={"teachers.max_concurrency": 0})
+    with pytest.raises(ConfigError, match="n_records must be at least 1"):
+        load_config("smoke", overrides={"n_records": 0})
+    f = tmp_path / "c.toml"
+    f.write_text("[teachers]\nmax_dollars = -1.0\n")
+    with pytest.raises(ConfigError, match="max_dollars must be at least 0"):
+        load_config("smoke", f)
+    with pytest.raises(ConfigError, match="iteration_max_calls must be at least 0"):
+        apply_overrides(load_config("smoke"), {"teachers.iteration_max_calls": -1})
+    r = CliRunner().invoke(cli.app, ["specialize", "--concurrency", "0"])
+    assert r.exit_code == 2 and "--concurrency" in r.output
 
 
 def test_runner_settings_and_budget_come_from_the_teacher_config(tmp_path, monkeypatch: pytest.MonkeyPatch):

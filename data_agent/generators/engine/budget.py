@@ -239,14 +239,9 @@ class Budget(BudgetSettings):
     dollars spent plus the estimates of calls in flight have already reached
     the limit (so a limit is overshot by at most the last calls' cost). The
     ``iteration_*`` limits count the current iteration only (see
-    ``CostMeter.start_iteration``).
+    ``CostMeter.start_iteration``). A negative limit is a ``ConfigError`` (a
+    ``ValueError``).
     """
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is not None and value < 0:
-                raise ValueError(f"Budget.{f.name} must be >= 0 or None, got {value}")
 
     @property
     def unlimited(self) -> bool:

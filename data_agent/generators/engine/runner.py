@@ -108,10 +108,7 @@ class RunnerConfig(RunnerSettings):
     every request alike)."""
 
     def __post_init__(self) -> None:
-        if self.max_concurrency < 1:
-            raise ValueError("max_concurrency must be >= 1")
-        if self.max_retries < 0 or self.max_reasks < 0:
-            raise ValueError("max_retries and max_reasks must be >= 0")
+        super().__post_init__()  # the ranges of the run settings (a ConfigError, which is a ValueError)
         if not 0.0 <= self.jitter <= 1.0:
             raise ValueError("jitter must be in [0, 1]")
         if self.rate_window <= 0:
