@@ -34,12 +34,11 @@ from ...domain import Domain, ngram_hashes
 from ...plan import TopicInfo
 from ...errors import DataAgentError
 from ..teachers.base import PROBLEM_SCHEMA, RetryableError, SamplingParams, TeacherRequest, TeacherResponse
-from .budget import Budget, BudgetExceeded, CostMeter, ModelPrice, PriceTable
-from .cache import ResponseCache
+from .budget import Budget, BudgetExceeded, PriceTable
 from ..prompts import pick_examples, render_messages, template_for
-from .factory import default_runner_config, symbolic_topics
-from .runner import CircuitOpen, RunnerConfig, TeacherRunner
-from ..teachers.specs import build_teacher, parse_spec
+from .factory import TeacherClient, default_runner_config, symbolic_topics
+from .runner import CircuitOpen, RunnerConfig
+from ..teachers.specs import parse_spec
 
 __all__ = ["ContentTolerantTeacher", "LLMSession", "TeacherStopped", "is_content_error"]
 
@@ -151,26 +150,14 @@ class LLMSession:
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.example_chars = example_chars if example_chars is not None else (300 if self.spec.kind == "hf" else 1200)
-        self.prices = prices if prices is not None else PriceTable.load()
-        if self.spec.is_local:  # a local model costs no dollars (and needs no price warning)
-            self.prices = PriceTable(dict(self.prices.prices))
-            self.prices.prices.setdefault(f"{self.spec.kind}:*", ModelPrice(0.0, 0.0))
-        self.teacher = teacher if teacher is not None else build_teacher(
-            self.spec, state_dir=self.run_dir / "teacher", prices=self.prices, **(teacher_options or {}))
-        if not getattr(self.teacher, "is_batch", False) and callable(getattr(self.teacher, "generate_one", None)):
-            self.teacher = ContentTolerantTeacher(self.teacher)
-        if cache_dir is None:
-            from ...config import home_dir
-
-            cache_dir = home_dir() / "cache"
-        self.cache = ResponseCache(Path(cache_dir) / "teacher.sqlite") if use_cache else None
-        config = runner_config or default_runner_config(self.spec)
-        if not use_cache:
-            config.use_cache = False
-        # Kept in the run directory: a resumed run's budgets count what was spent before.
-        self.meter = CostMeter(self.run_dir / "teacher" / "meter.json")
-        self.budget = budget or Budget()
-        self.runner = TeacherRunner(self.teacher, config, self.cache, self.budget, self.meter, prices=self.prices)
+        # The meter is kept in the run directory: a resumed run's budgets count what was spent before.
+        client = TeacherClient(self.spec, runner_config or default_runner_config(self.spec),
+                               meter_path=self.run_dir / "teacher" / "meter.json", budget=budget,
+                               cache_dir=cache_dir, use_cache=use_cache, prices=prices)
+        self.prices, self.cache, self.meter, self.budget = client.prices, client.cache, client.meter, client.budget
+        self.teacher = client.wrap(teacher) if teacher is not None else client.build_teacher(
+            state_dir=self.run_dir / "teacher", **(teacher_options or {}))
+        self.runner = client.runner(self.teacher)
         self.template = template_for(domain.name)
         self.seeds = self._style_seeds(domain)
         self._topics = symbolic_topics()
