@@ -8,16 +8,20 @@ Every command is also a library call: :func:`data_agent.loop.specialize`,
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, get_args
 
 import click
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from .config import Setting, load_config, settings
 from .errors import DataAgentError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
@@ -52,50 +56,87 @@ def _setup_env() -> None:
         pass
 
 
+def _setting(key: str) -> Setting:
+    """The setting ``key`` (for a command's own option on it)."""
+    return next(s for s in settings() if s.key == key)
+
+
+def _option_type(setting: Setting) -> Any:
+    """The type of a setting's option: the field's, without ``None``."""
+    types = [t for t in get_args(setting.type) if t is not type(None)]
+    return types[0] if types else setting.type
+
+
+def _param_name(setting: Setting) -> str:
+    return setting.key.replace(".", "__")
+
+
+def _parameter(setting: Setting) -> inspect.Parameter:
+    """The command parameter of a setting's option. Unset options are ``None``
+    (the preset, the config file or the run keeps its value); a ``bool``
+    setting's option is a flag; a ``min`` is the option's range."""
+    kind = _option_type(setting)
+    if kind is bool:
+        default, annotation = typer.Option(False, *setting.flags, help=setting.help), bool
+    else:
+        default = typer.Option(None, *setting.flags, help=setting.help, min=setting.minimum)
+        annotation = Optional[kind]
+    return inspect.Parameter(_param_name(setting), inspect.Parameter.KEYWORD_ONLY, default=default,
+                             annotation=annotation)
+
+
+def _override(setting: Setting, value: Any) -> Any:
+    """A given option's value for the setting (``None``: not given); a flag sets the opposite of the default."""
+    if _option_type(setting) is bool:
+        return (not setting.default) if value else None
+    return value
+
+
+def _with_settings(resumable: bool = False) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command one option per setting of :func:`data_agent.config.settings`
+    that has a ``cli`` name (only the ``resumable`` ones if ``resumable``), with
+    the field's option names, type and help. The command's own parameters come
+    first; it receives the options as ``overrides`` (``{"teachers.max_calls": 200, ...}``,
+    ``None`` for those not given)."""
+    chosen = [s for s in settings() if s.flags and (s.resumable or not resumable)]
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(command, eval_str=True)
+        params = [p for p in signature.parameters.values() if p.name != "overrides"]
+        params += [_parameter(s) for s in chosen]
+
+        @functools.wraps(command)
+        def run(**kwargs: Any) -> None:
+            overrides = {s.key: _override(s, kwargs.pop(_param_name(s))) for s in chosen}
+            command(**kwargs, overrides=overrides)
+
+        run.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+        run.__annotations__ = {p.name: p.annotation for p in params}
+        return run
+
+    return decorate
+
+
 @app.command()
+@_with_settings()
 def specialize(
-    domain: str = typer.Option("science", help="Domain pack name or path."),
+    domain: str = typer.Option(_setting("domain").default, help=_setting("domain").help),
     preset: str = typer.Option("cpu", help="cpu (default, fits a 2-core CPU), gpu (the DataAgent recipe) or smoke."),
     config: Optional[Path] = typer.Option(None, help="TOML file with option overrides."),
-    student: Optional[str] = typer.Option(None, help="Student: smollm2-135m, tiny-llama, a model dir or hub name."),
-    teacher: Optional[str] = typer.Option(None, help="Teacher spec (default: symbolic)."),
-    engineer: Optional[str] = typer.Option(None, help="Engineer: heuristic (default) or a model spec like --teacher."),
-    n_records: Optional[int] = typer.Option(None, "--n-records", "-n", help="Records per submission."),
-    iterations: Optional[int] = typer.Option(None, help="Number of iterations."),
-    max_generation_factor: Optional[float] = typer.Option(None, help="Teacher requests allowed per record."),
-    full_eval: bool = typer.Option(False, "--full-eval", help="Score the whole validation and test splits."),
-    val_subset: Optional[int] = typer.Option(None, help="Validation problems scored per iteration."),
-    test_subset: Optional[int] = typer.Option(None, help="Test problems scored at the end."),
-    max_new_tokens: Optional[int] = typer.Option(None, help="Decoding budget per problem."),
-    seed: Optional[int] = typer.Option(None, help="Sampling seed."),
     run_dir: Optional[Path] = typer.Option(None, help="Run directory (default: submissions/<domain>/<timestamp>)."),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the teacher response cache."),
-    cache_dir: Optional[Path] = typer.Option(None, help="Folder of the teacher response cache."),
-    concurrency: Optional[int] = typer.Option(None, help="LLM teacher requests in flight at once."),
-    rpm: Optional[int] = typer.Option(None, help="LLM teacher requests per minute (paced evenly)."),
-    tpm: Optional[int] = typer.Option(None, help="LLM teacher tokens per minute."),
-    max_calls: Optional[int] = typer.Option(None, help="Teacher calls allowed in the run."),
-    max_total_tokens: Optional[int] = typer.Option(None, help="Teacher tokens allowed in the run."),
-    max_dollars: Optional[float] = typer.Option(None, help="Estimated dollars allowed in the run."),
-    iteration_max_calls: Optional[int] = typer.Option(None, help="Teacher calls allowed per iteration."),
-    iteration_max_tokens: Optional[int] = typer.Option(None, help="Teacher tokens allowed per iteration."),
-    iteration_max_dollars: Optional[float] = typer.Option(None, help="Estimated dollars allowed per iteration."),
-    prices: Optional[Path] = typer.Option(None, help="TOML price table overriding the shipped one."),
+    full_eval: bool = typer.Option(False, "--full-eval", help="Score the whole validation and test splits."),
+    *,
+    overrides: dict[str, Any],
 ) -> None:
-    """Run the loop: plan, generate, validate, train, evaluate, reflect; then score on test once."""
-    from .config import load_config
+    """Run the loop: plan, generate, validate, train, evaluate, reflect; then score on test once.
+
+    The other options set fields of data_agent/config.py, over the preset and
+    the --config file.
+    """
     from .loop import specialize as run
     from .ui import RichReporter
 
-    overrides = {"domain": domain, "student": student, "teacher": teacher, "engineer": engineer,
-                 "n_records": n_records, "iterations": iterations, "max_generation_factor": max_generation_factor,
-                 "seed": seed, "eval.max_new_tokens": max_new_tokens, "eval.val_subset": val_subset,
-                 "eval.test_subset": test_subset, "teachers.use_cache": False if no_cache else None,
-                 "teachers.cache_dir": str(cache_dir) if cache_dir else None,
-                 "teachers.prices": str(prices) if prices else None,
-                 **_limits(concurrency, rpm, tpm, max_calls, max_total_tokens, max_dollars, iteration_max_calls,
-                           iteration_max_tokens, iteration_max_dollars)}
-    cfg = load_config(preset, config, overrides)
+    cfg = load_config(preset, config, {"domain": domain, **overrides})
     if full_eval:
         cfg.eval.val_subset = None
         cfg.eval.test_subset = None
@@ -103,41 +144,24 @@ def specialize(
     out.print(str(d))
 
 
-def _limits(concurrency: Optional[int], rpm: Optional[int], tpm: Optional[int], max_calls: Optional[int],
-            max_total_tokens: Optional[int], max_dollars: Optional[float], iteration_max_calls: Optional[int],
-            iteration_max_tokens: Optional[int], iteration_max_dollars: Optional[float]) -> dict[str, Any]:
-    """Rate and budget options as config overrides."""
-    return {"teachers.max_concurrency": concurrency, "teachers.requests_per_minute": rpm,
-            "teachers.tokens_per_minute": tpm, "teachers.max_calls": max_calls,
-            "teachers.max_total_tokens": max_total_tokens, "teachers.max_dollars": max_dollars,
-            "teachers.iteration_max_calls": iteration_max_calls, "teachers.iteration_max_tokens": iteration_max_tokens,
-            "teachers.iteration_max_dollars": iteration_max_dollars}
-
-
 @app.command()
+@_with_settings(resumable=True)
 def resume(
     run_dir: Path = typer.Argument(..., help="The run directory to continue."),
-    concurrency: Optional[int] = typer.Option(None, help="New limit: LLM teacher requests in flight at once."),
-    rpm: Optional[int] = typer.Option(None, help="New limit: LLM teacher requests per minute (paced evenly)."),
-    tpm: Optional[int] = typer.Option(None, help="New limit: LLM teacher tokens per minute."),
-    max_calls: Optional[int] = typer.Option(None, help="New budget: teacher calls in the whole run."),
-    max_total_tokens: Optional[int] = typer.Option(None, help="New budget: teacher tokens in the whole run."),
-    max_dollars: Optional[float] = typer.Option(None, help="New budget: estimated dollars in the whole run."),
-    iteration_max_calls: Optional[int] = typer.Option(None, help="New budget: teacher calls per iteration."),
-    iteration_max_tokens: Optional[int] = typer.Option(None, help="New budget: teacher tokens per iteration."),
-    iteration_max_dollars: Optional[float] = typer.Option(None, help="New budget: estimated dollars per iteration."),
+    *,
+    overrides: dict[str, Any],
 ) -> None:
     """Continue a run that was killed, interrupted or stopped by a budget.
 
     Spending before the interruption counts against the budgets; raise one with
-    its option (e.g. --max-dollars 10) to continue past it.
+    its option (e.g. --max-dollars 10) to continue past it. The options set new
+    values of the run's budgets, rates and concurrency, the only settings a
+    resumed run may change.
     """
     from .loop import resume as run
     from .ui import RichReporter
 
-    d = run(run_dir, reporter=RichReporter(err),
-            overrides=_limits(concurrency, rpm, tpm, max_calls, max_total_tokens, max_dollars, iteration_max_calls,
-                              iteration_max_tokens, iteration_max_dollars))
+    d = run(run_dir, reporter=RichReporter(err), overrides=overrides)
     out.print(str(d))
 
 

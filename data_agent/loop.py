@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .config import RunConfig, apply_overrides
+from .config import RunConfig, apply_overrides, settings
 from .domain import Domain, load_domain, stratified_subset, unsealed_test
 from .engineer import EngineerContext, Feedback, Plan, make_engineer
 from .errors import DataAgentError
@@ -104,10 +104,9 @@ def check_specs(cfg: RunConfig, domain: Domain | None = None) -> None:
         require_key(parse_spec(cfg.teacher))
 
 
-RESUME_OVERRIDES = ("teachers.max_calls", "teachers.max_total_tokens", "teachers.max_dollars",
-                    "teachers.iteration_max_calls", "teachers.iteration_max_tokens", "teachers.iteration_max_dollars",
-                    "teachers.requests_per_minute", "teachers.tokens_per_minute", "teachers.max_concurrency")
-"""Settings a resumed run may change: budgets and rates, nothing that changes what is generated."""
+RESUME_OVERRIDES = tuple(s.key for s in settings() if s.resumable)
+"""Settings a resumed run may change (those marked ``resumable`` in
+:mod:`data_agent.config`): budgets and rates, nothing that changes what is generated."""
 
 
 def resume(run_dir: Path, reporter: Reporter | None = None, overrides: dict[str, Any] | None = None) -> Path:

@@ -538,8 +538,8 @@ def test_billed_failures_count_against_budget():
         raise RetryableError("truncated stream", status=500, usage=Usage(1000, 1000))
 
     meter = CostMeter()
-    with pytest.raises(BudgetExceeded, match="max_tokens"):
-        runner(FakeTeacher(script), fast(max_concurrency=1, max_retries=10), budget=Budget(max_tokens=5000),
+    with pytest.raises(BudgetExceeded, match="max_total_tokens"):
+        runner(FakeTeacher(script), fast(max_concurrency=1, max_retries=10), budget=Budget(max_total_tokens=5000),
                meter=meter).run_sync([req(0)])
     assert meter.total.billed_failures == 3 and meter.total.tokens == 6000 and meter.total.calls == 3
     assert meter.total.dollars == pytest.approx(3 * (1000 * 1.0 + 1000 * 2.0) / 1e6)

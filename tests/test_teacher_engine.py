@@ -386,6 +386,39 @@ def test_resumed_session_budget_counts_what_the_first_process_spent(tmp_path: Pa
         assert emu.calls["openai.chat"] == spent + 2
 
 
+def test_teacher_client_is_what_sessions_and_the_engineer_share(tmp_path: Path) -> None:
+    """The one client factory: prices (a local model costs nothing), cache, meter
+    and budget, and the teacher as the runner drives it (online ones wrapped so a
+    garbled reply is re-asked, batch ones as they are)."""
+    from data_agent.generators.engine.budget import Budget
+    from data_agent.generators.engine.client import ContentTolerantTeacher, TeacherClient, default_runner_config
+    from data_agent.generators.teachers.base import Usage
+
+    spec = parse_spec("hf:tiny-llama")
+    client = TeacherClient(spec, default_runner_config(spec), meter_path=tmp_path / "meter.json", use_cache=False)
+    assert client.cache is None and client.config.use_cache is False
+    assert client.prices.cost("hf:tiny-llama", Usage(1000, 1000)) == 0.0 and client.budget.unlimited
+    client.meter.record_requests(3)
+    client.close()
+    assert json.loads((tmp_path / "meter.json").read_text())["total"]["requests"] == 3
+
+    online = SimpleNamespace(backend="x", model="y", generate_one=lambda request: None)
+    batch = SimpleNamespace(backend="x", model="y", is_batch=True, generate=lambda requests: [])
+    spec = parse_spec("openai:gpt-4.1-mini")
+    budget = Budget(max_calls=4)
+    client = TeacherClient(spec, RunnerConfig(), budget=budget, cache_dir=tmp_path / "cache")
+    try:
+        assert isinstance(client.wrap(online), ContentTolerantTeacher) and client.wrap(batch) is batch
+        runner = client.runner(client.wrap(online))
+        assert runner.cache is client.cache and runner.meter is client.meter and runner.budget is budget
+        assert runner.prices is client.prices
+        assert client.prices.cost("openai:gpt-4.1-mini", Usage(1000, 1000)) > 0
+        assert (tmp_path / "cache" / "teacher.sqlite").exists() and client.meter.path is None
+    finally:
+        client.close()
+    assert client.cache is None
+
+
 @pytest.mark.slow
 def test_run_stopped_by_its_budget_resumes_with_a_higher_one(tmp_path: Path, da_home: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:

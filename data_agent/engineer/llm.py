@@ -34,11 +34,14 @@ import concurrent.futures
 import copy
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DataAgentError
 from .heuristic import EngineerContext, Feedback, HeuristicEngineer
 from ..plan import DIFFICULTY_LEVELS, PLAN_SCHEMA, Plan, PlanError, validate_plan
+
+if TYPE_CHECKING:
+    from ..generators.engine.client import TeacherClient
 
 __all__ = ["LLMEngineer", "LLM_PLAN_SCHEMA", "ENGINEER_SPEC_FORMS", "STRATEGY_FAMILIES", "check_reply"]
 
@@ -301,9 +304,7 @@ class LLMEngineer:
         self.max_retries = max_retries
         self._given_teacher = teacher
         self._local_teacher: Any = None
-        self._cache: Any = None
-        self._prices: Any = None
-        self._meter: Any = None
+        self._client: TeacherClient | None = None
         self.heuristic = HeuristicEngineer()
         self.last_transcript: dict[str, Any] | None = None
 
@@ -322,17 +323,14 @@ class LLMEngineer:
 
     def usage(self) -> dict[str, Any]:
         """Totals of the engineer's model calls."""
-        if self._meter is None:
+        if self._client is None:
             return {"calls": 0, "tokens": 0, "dollars": 0.0}
-        c = self._meter.total
+        c = self._client.meter.total
         return {"calls": c.calls, "tokens": c.tokens, "dollars": round(c.dollars, 6), "cache_hits": c.cache_hits}
 
     def close(self) -> None:
-        if self._meter is not None:
-            self._meter.save()
-        if self._cache is not None:
-            self._cache.close()
-            self._cache = None
+        if self._client is not None:
+            self._client.close()
 
     # -------------------------------------------------------------- internals
 
@@ -404,60 +402,46 @@ class LLMEngineer:
         except OSError as e:  # a transcript must not fail the run
             logger.warning("could not write the engineer transcript: %s", e)
 
-    def _ensure(self) -> None:
-        if self._meter is not None:
-            return
-        from ..generators.engine.budget import CostMeter
-        from ..generators.teachers.prices import ModelPrice, PriceTable
-        from ..generators.engine.cache import ResponseCache
+    def _ensure(self) -> TeacherClient:
+        """The engineer's :class:`~data_agent.generators.engine.client.TeacherClient`
+        (its own meter file, ``engineer/meter.json``; the teachers' response cache)."""
+        if self._client is None:
+            from ..generators.engine.client import TeacherClient
+            from ..generators.engine.runner import RunnerConfig
 
-        self._prices = PriceTable.load()
-        if self.spec.is_local:
-            self._prices = PriceTable(dict(self._prices.prices))
-            self._prices.prices.setdefault(f"{self.spec.kind}:*", ModelPrice(0.0, 0.0))
-        if self.use_cache:
-            cache_dir = self.cache_dir
-            if cache_dir is None:
-                from ..config import home_dir
-
-                cache_dir = home_dir() / "cache"
-            self._cache = ResponseCache(Path(cache_dir) / "teacher.sqlite")
-        self._meter = CostMeter(self.run_dir / "engineer" / "meter.json" if self.run_dir is not None else None)
+            config = RunnerConfig(max_concurrency=1, max_reasks=0, max_retries=self.max_retries,
+                                  timeout=None if self.spec.is_local else self.timeout, use_cache=self.use_cache)
+            self._client = TeacherClient(
+                self.spec, config, cache_dir=self.cache_dir, use_cache=self.use_cache,
+                meter_path=self.run_dir / "engineer" / "meter.json" if self.run_dir is not None else None)
+        return self._client
 
     def _build_teacher(self) -> tuple[Any, bool]:
         """(teacher, owned): online clients are built per call (their connections
         belong to that call's event loop) and closed after it; local models are
-        kept."""
-        from ..generators.engine.llm_session import ContentTolerantTeacher
-        from ..generators.teachers.specs import build_teacher
-
+        kept. The client wraps online ones, so that a garbled reply comes back to
+        us (re-asked with the error)."""
+        client = self._ensure()
         if self._given_teacher is not None:
-            t, owned = self._given_teacher, False
-        elif self.spec.is_local:
+            return client.wrap(self._given_teacher), False
+        if self.spec.is_local:
             if self._local_teacher is None:
-                self._local_teacher = build_teacher(self.spec, prices=self._prices)
-            t, owned = self._local_teacher, False
-        else:
-            t, owned = build_teacher(self.spec, prices=self._prices, timeout=self.timeout), True
-        if not getattr(t, "is_batch", False) and callable(getattr(t, "generate_one", None)):
-            t = ContentTolerantTeacher(t)  # a garbled reply comes back to us (re-asked with the error)
-        return t, owned
+                self._local_teacher = client.build_teacher()
+            return self._local_teacher, False
+        return client.build_teacher(timeout=self.timeout), True
 
     def _ask(self, messages: list[dict[str, str]]) -> Any:
         from ..generators.teachers.base import SamplingParams, TeacherRequest
-        from ..generators.engine.runner import RunnerConfig, TeacherRunner
 
-        self._ensure()
+        client = self._ensure()
         request = TeacherRequest(messages=tuple(messages),
                                  params=SamplingParams(temperature=self.temperature, max_tokens=self.max_tokens,
                                                        seed=0),
                                  json_schema=LLM_PLAN_SCHEMA, metadata={"role": "engineer"})
-        config = RunnerConfig(max_concurrency=1, max_reasks=0, max_retries=self.max_retries,
-                              timeout=None if self.spec.is_local else self.timeout, use_cache=self.use_cache)
 
         async def go() -> Any:
             teacher, owned = self._build_teacher()
-            runner = TeacherRunner(teacher, config, self._cache, meter=self._meter, prices=self._prices)
+            runner = client.runner(teacher)
             try:
                 return (await runner.run([request]))[0]
             finally:

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from ...config import BudgetSettings
 from ...errors import DataAgentError
 from ...records import atomic_write_json
 from ..teachers.base import Usage
@@ -210,7 +211,7 @@ class BudgetExceeded(RuntimeError):
             amounts = f"${used:.4f} of ${maximum:.4f}"
         else:
             amounts = f"{used:g} of {maximum:g}"
-        flag = "--max-total-tokens" if limit == "max_tokens" else "--" + limit.replace("_", "-")
+        flag = "--" + limit.replace("_", "-")
         super().__init__(
             f"{scope.capitalize()} budget exhausted: {limit} reached ({amounts}, counting calls in flight). "
             f"No further teacher calls were made; everything made so far is kept. To continue, raise the limit: "
@@ -219,33 +220,19 @@ class BudgetExceeded(RuntimeError):
 
 
 @dataclass
-class Budget:
-    """Spending limits. ``None`` means unlimited.
+class Budget(BudgetSettings):
+    """Spending limits. ``None`` means unlimited. The limits are the fields of
+    :class:`data_agent.config.BudgetSettings` (documented there), so a run's
+    budget is its :class:`~data_agent.config.TeacherConfig`'s values of them.
 
     Limits are checked before every call: a call is refused when the calls
     made plus those in flight would exceed ``max_calls``, or when the tokens or
     dollars spent plus the estimates of calls in flight have already reached
-    the limit (so a limit is overshot by at most the last calls' cost).
+    the limit (so a limit is overshot by at most the last calls' cost). The
+    ``iteration_*`` limits count the current iteration only (see
+    ``CostMeter.start_iteration``). A negative limit is a ``ConfigError`` (a
+    ``ValueError``).
     """
-
-    max_calls: int | None = None
-    """Maximum teacher calls (attempts, including retries and re-asks) in the run."""
-    max_tokens: int | None = None
-    """Maximum prompt + completion tokens in the run."""
-    max_dollars: float | None = None
-    """Maximum estimated spend in the run, in US dollars."""
-    iteration_max_calls: int | None = None
-    """Maximum teacher calls in the current iteration (see ``CostMeter.start_iteration``)."""
-    iteration_max_tokens: int | None = None
-    """Maximum tokens in the current iteration."""
-    iteration_max_dollars: float | None = None
-    """Maximum estimated spend in the current iteration, in US dollars."""
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is not None and value < 0:
-                raise ValueError(f"Budget.{f.name} must be >= 0 or None, got {value}")
 
     @property
     def unlimited(self) -> bool:
@@ -261,23 +248,29 @@ class Budget:
             pending_tokens: estimated tokens of the calls in flight.
             pending_dollars: estimated dollars of the calls in flight.
         """
-        for scope, counters, prefix in (("run", meter.total, ""), ("iteration", meter.iteration, "iteration_")):
-            max_calls = getattr(self, f"{prefix}max_calls")
+        for scope, counters, (calls, tokens, dollars) in self._scopes(meter):
+            max_calls = getattr(self, calls)
             if max_calls is not None and counters.calls + pending_calls > max_calls:
-                raise BudgetExceeded(scope, f"{prefix}max_calls", max_calls, counters.calls + pending_calls - 1)
-            max_tokens = getattr(self, f"{prefix}max_tokens")
+                raise BudgetExceeded(scope, calls, max_calls, counters.calls + pending_calls - 1)
+            max_tokens = getattr(self, tokens)
             if max_tokens is not None and counters.tokens + pending_tokens >= max_tokens:
-                raise BudgetExceeded(scope, f"{prefix}max_tokens", max_tokens, counters.tokens + pending_tokens)
-            max_dollars = getattr(self, f"{prefix}max_dollars")
+                raise BudgetExceeded(scope, tokens, max_tokens, counters.tokens + pending_tokens)
+            max_dollars = getattr(self, dollars)
             if max_dollars is not None and counters.dollars + pending_dollars >= max_dollars:
-                raise BudgetExceeded(scope, f"{prefix}max_dollars", max_dollars, counters.dollars + pending_dollars)
+                raise BudgetExceeded(scope, dollars, max_dollars, counters.dollars + pending_dollars)
 
     def remaining(self, meter: CostMeter) -> dict[str, float]:
         """Headroom per limit that is set (``inf`` for unlimited ones)."""
         out: dict[str, float] = {}
-        for counters, prefix in ((meter.total, ""), (meter.iteration, "iteration_")):
-            for name, used in (("max_calls", counters.calls), ("max_tokens", counters.tokens),
-                               ("max_dollars", counters.dollars)):
-                limit = getattr(self, prefix + name)
-                out[prefix + name] = math.inf if limit is None else max(0.0, limit - used)
+        for _, counters, names in self._scopes(meter):
+            for name, used in zip(names, (counters.calls, counters.tokens, counters.dollars)):
+                limit = getattr(self, name)
+                out[name] = math.inf if limit is None else max(0.0, limit - used)
         return out
+
+    @staticmethod
+    def _scopes(meter: CostMeter) -> tuple[tuple[str, Any, tuple[str, str, str]], ...]:
+        """(scope, its counters, its (calls, tokens, dollars) limit fields) for the run and the iteration."""
+        return (("run", meter.total, ("max_calls", "max_total_tokens", "max_dollars")),
+                ("iteration", meter.iteration, ("iteration_max_calls", "iteration_max_tokens",
+                                                "iteration_max_dollars")))

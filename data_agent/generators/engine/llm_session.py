@@ -16,7 +16,7 @@
 * garbled replies come back as responses with ``error`` set (or unparsable
   text) and become counted rejections in
   :func:`~data_agent.generators.generate.parse_problem_reply`. Online
-  teachers are wrapped in :class:`ContentTolerantTeacher`, so that a garbled
+  teachers are wrapped in :class:`~data_agent.generators.engine.client.ContentTolerantTeacher`, so that a garbled
   reply is re-asked (bounded) instead of retried with backoff, and does not
   count towards the circuit breaker, which is for transport failures.
 
@@ -35,83 +35,20 @@ from typing import Any
 from ...domain import Domain, ngram_hashes
 from ...plan import TopicInfo
 from ...errors import DataAgentError
-from ..teachers.base import RetryableError, SamplingParams, TeacherRequest, TeacherResponse
-from ..teachers.prices import ModelPrice, PriceTable
-from .budget import Budget, BudgetExceeded, CostMeter
-from .cache import ResponseCache
 from ..prompts import pick_examples, render_messages, template_for
-from .runner import CircuitOpen, RunnerConfig, TeacherRunner
-from ..teachers.specs import TeacherSpec, build_teacher, parse_spec
+from ..teachers.base import SamplingParams, TeacherRequest, TeacherResponse
+from ..teachers.prices import PriceTable
+from ..teachers.specs import parse_spec
+from .budget import Budget, BudgetExceeded
+from .client import TeacherClient, default_runner_config
+from .runner import CircuitOpen, RunnerConfig
 
-__all__ = ["ContentTolerantTeacher", "LLMSession", "TeacherStopped", "default_runner_config",
-           "is_content_error"]
+__all__ = ["LLMSession", "TeacherStopped"]
 
 
 class TeacherStopped(DataAgentError):
     """The runner stopped the teacher (budget exhausted or circuit breaker open).
     Completed responses are cached: ``data-agent resume`` continues from them."""
-
-
-def default_runner_config(spec: TeacherSpec) -> RunnerConfig:
-    """Runner settings per kind of teacher: local models are not re-asked after
-    a garbled reply (a small model rarely fixes it; the reply is a counted
-    rejection instead)."""
-    if spec.kind == "hf":
-        return RunnerConfig(max_reasks=0, timeout=None)
-    if spec.kind == "vllm":
-        return RunnerConfig(max_reasks=1, timeout=None)
-    return RunnerConfig()
-
-
-_CONTENT_PHRASES = ("not valid JSON", "violates the schema", "output truncated", "empty reply", "no choices")
-
-
-def is_content_error(exc: BaseException) -> bool:
-    """A retryable failure caused by the reply's content (the server answered,
-    billed, but the text is not a valid document), not by the transport."""
-    if not isinstance(exc, RetryableError) or exc.status is not None:
-        return False
-    billed = exc.usage.total_tokens > 0 or float(getattr(exc, "cost", 0.0) or 0.0) > 0
-    return billed or any(p in str(exc) for p in _CONTENT_PHRASES)
-
-
-class ContentTolerantTeacher:
-    """Wraps an online teacher so that a garbled reply comes back as a (billed)
-    response instead of a retryable error.
-
-    The backends raise ``RetryableError`` for invalid JSON; the runner would
-    retry it as is, with exponential backoff, and count it towards the circuit
-    breaker, so a model that garbles some prompts every time would stall the
-    run and trip the breaker. As a response, the runner's structured-output
-    check re-asks it with the problem stated (bounded by ``max_reasks``), then
-    returns an error response: a counted rejection downstream. Transport
-    failures (429, 5xx, timeouts) are untouched. ``backend`` and ``model`` are
-    the wrapped teacher's, so cache keys do not change.
-    """
-
-    def __init__(self, inner: Any):
-        self.inner = inner
-        self.backend = inner.backend
-        self.model = inner.model
-
-    def __repr__(self) -> str:
-        return f"ContentTolerantTeacher({self.inner!r})"
-
-    async def generate_one(self, request: TeacherRequest) -> TeacherResponse:
-        try:
-            return await self.inner.generate_one(request)
-        except RetryableError as e:
-            if not is_content_error(e):
-                raise
-            truncated = "truncated" in str(e)
-            return TeacherResponse(text="", usage=e.usage, cost=float(getattr(e, "cost", 0.0) or 0.0),
-                                   finish_reason="length" if truncated else "stop", model=self.model,
-                                   metadata={"content_error": str(e)[:300]})
-
-    async def aclose(self) -> None:
-        aclose = getattr(self.inner, "aclose", None)
-        if aclose is not None:
-            await aclose()
 
 
 class _LoopThread:
@@ -137,7 +74,8 @@ class LLMSession:
         spec: a model spec (see :mod:`data_agent.generators.teachers.specs`), not ``symbolic``.
         domain: the domain pack (prompt template, seed problems, instruction).
         run_dir: the run directory (batch teachers keep their state under ``run_dir/teacher``).
-        runner_config: runner settings (:func:`default_runner_config` if ``None``).
+        runner_config: runner settings
+            (:func:`~data_agent.generators.engine.client.default_runner_config` if ``None``).
         budget: spending limits (unlimited if ``None``).
         cache_dir: folder of ``teacher.sqlite`` (default ``$DATA_AGENT_HOME/cache``).
         use_cache: look up and store responses in the cache.
@@ -164,26 +102,14 @@ class LLMSession:
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.example_chars = example_chars if example_chars is not None else (300 if self.spec.kind == "hf" else 1200)
-        self.prices = prices if prices is not None else PriceTable.load()
-        if self.spec.is_local:  # a local model costs no dollars (and needs no price warning)
-            self.prices = PriceTable(dict(self.prices.prices))
-            self.prices.prices.setdefault(f"{self.spec.kind}:*", ModelPrice(0.0, 0.0))
-        self.teacher = teacher if teacher is not None else build_teacher(
-            self.spec, state_dir=self.run_dir / "teacher", prices=self.prices, **(teacher_options or {}))
-        if not getattr(self.teacher, "is_batch", False) and callable(getattr(self.teacher, "generate_one", None)):
-            self.teacher = ContentTolerantTeacher(self.teacher)
-        if cache_dir is None:
-            from ...config import home_dir
-
-            cache_dir = home_dir() / "cache"
-        self.cache = ResponseCache(Path(cache_dir) / "teacher.sqlite") if use_cache else None
-        config = runner_config or default_runner_config(self.spec)
-        if not use_cache:
-            config.use_cache = False
-        # Kept in the run directory: a resumed run's budgets count what was spent before.
-        self.meter = CostMeter(self.run_dir / "teacher" / "meter.json")
-        self.budget = budget or Budget()
-        self.runner = TeacherRunner(self.teacher, config, self.cache, self.budget, self.meter, prices=self.prices)
+        # The meter is kept in the run directory: a resumed run's budgets count what was spent before.
+        client = TeacherClient(self.spec, runner_config or default_runner_config(self.spec),
+                               meter_path=self.run_dir / "teacher" / "meter.json", budget=budget,
+                               cache_dir=cache_dir, use_cache=use_cache, prices=prices)
+        self.prices, self.cache, self.meter, self.budget = client.prices, client.cache, client.meter, client.budget
+        self.teacher = client.wrap(teacher) if teacher is not None else client.build_teacher(
+            state_dir=self.run_dir / "teacher", **(teacher_options or {}))
+        self.runner = client.runner(self.teacher)
         self.template = template_for(domain.name)
         self.seeds = self._style_seeds(domain)
         self._topics = domain.skills()

@@ -45,6 +45,7 @@ from typing import Any
 import jsonschema
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
+from ...config import RunnerSettings
 from ...logging_utils import redact
 from ..teachers.base import (FatalError, RetryableError, TeacherError, TeacherRequest, TeacherResponse, Usage,
                    parse_json_text)
@@ -69,19 +70,13 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass
-class RunnerConfig:
-    """How the runner drives a teacher."""
+class RunnerConfig(RunnerSettings):
+    """How the runner drives a teacher: the settings a run chooses (concurrency,
+    rate limits, retries, timeout, re-asks, cache; the fields of
+    :class:`data_agent.config.RunnerSettings`, documented there) and the
+    runner's own knobs below (the per-minute rate limits count per
+    ``rate_window``; see :class:`RateLimiter`)."""
 
-    max_concurrency: int = 16
-    """Maximum calls in flight at once (online teachers)."""
-    requests_per_minute: float | None = None
-    """Maximum calls started per ``rate_window``, paced evenly (one every
-    ``rate_window / requests_per_minute`` seconds, plus ``rate_headroom``; see
-    :class:`RateLimiter`); ``None`` = no limit."""
-    tokens_per_minute: int | None = None
-    """Maximum tokens per ``rate_window``. A call is charged, before it starts, an
-    estimate (prompt characters / ``chars_per_token`` + ``max_tokens``), corrected
-    to the reported usage when it returns; ``None`` = no limit."""
     rate_window: float = 60.0
     """Length in seconds of the rate-limit window (60 for per-minute limits;
     tests shrink it)."""
@@ -91,9 +86,6 @@ class RunnerConfig:
     into a provider's window."""
     chars_per_token: float = 4.0
     """Characters per token used to estimate prompt tokens before a call."""
-    max_retries: int = 5
-    """Retries after a ``RetryableError`` (so at most ``max_retries + 1`` attempts).
-    ``FatalError`` is never retried."""
     backoff_base: float = 1.0
     """First backoff delay in seconds; it doubles with every attempt."""
     backoff_max: float = 60.0
@@ -105,9 +97,6 @@ class RunnerConfig:
     max_retry_after: float = 600.0
     """A ``retry_after`` longer than this (e.g. a daily quota) is not waited
     for: the request fails instead."""
-    timeout: float | None = 120.0
-    """Seconds before one attempt is abandoned (counts as a retryable failure);
-    ``None`` = no timeout."""
     breaker_consecutive_failures: int | None = 20
     """Open the circuit after this many failed attempts in a row; ``None`` = off."""
     breaker_window: int = 50
@@ -118,18 +107,9 @@ class RunnerConfig:
     breaker_trip_statuses: tuple[int, ...] = (401, 403)
     """HTTP statuses that open the circuit at once (bad key or permissions fail
     every request alike)."""
-    max_reasks: int = 2
-    """Re-asks after a reply that is invalid against ``request.json_schema`` or
-    truncated (``finish_reason == "length"``); then the response gets ``error``."""
-    use_cache: bool = True
-    """Look responses up in, and store them into, the cache. Also merges
-    identical requests of one run into a single call."""
 
     def __post_init__(self) -> None:
-        if self.max_concurrency < 1:
-            raise ValueError("max_concurrency must be >= 1")
-        if self.max_retries < 0 or self.max_reasks < 0:
-            raise ValueError("max_retries and max_reasks must be >= 0")
+        super().__post_init__()  # the ranges of the run settings (a ConfigError, which is a ValueError)
         if not 0.0 <= self.jitter <= 1.0:
             raise ValueError("jitter must be in [0, 1]")
         if self.rate_window <= 0:
