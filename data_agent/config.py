@@ -197,6 +197,9 @@ class RunConfig(_Checked):
                 "an error if fewer valid records result.", "cli": "--max-generation-factor"})
     seed: int = field(default=0, metadata={
         "help": "Seed for problem sampling (training uses train.seed).", "cli": "--seed"})
+    selection: str = field(default="first", metadata={
+        "help": "Which of each allocation's accepted records a submission keeps: first (the earliest requests) "
+                "or random (a seeded sample); see data_agent/generators/selection.py.", "cli": "--selection"})
     keep_models: str = field(default="best", metadata={
         "help": "Which trained models stay on disk: best (the current best iteration) or all."})
     train: TrainConfig = field(default_factory=TrainConfig, metadata={

@@ -94,6 +94,10 @@ def check_specs(cfg: RunConfig, domain: Domain | None = None) -> None:
     """Reject a malformed teacher/engineer spec, a missing API key, or a symbolic
     teacher for a domain it has no templates for, before any work starts."""
     make_engineer(cfg.engineer)
+    from .generators.selection import POLICIES
+
+    if cfg.selection not in POLICIES:
+        raise DataAgentError(f"unknown selection policy {cfg.selection!r} (known: {', '.join(POLICIES)})")
     if cfg.teacher == "symbolic" and domain is not None:
         from .generators.engine.symbolic_session import SymbolicSession
 
@@ -229,7 +233,7 @@ def _steps(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter, st
                 res = generate_for_plan(
                     plan, domain, teacher_name=cfg.teacher, call=session.call, build=session.build,
                     pipeline=pipeline, pool_path=d / "pool.jsonl", run_seed=cfg.seed,
-                    max_requests=int(cfg.n_records * cfg.max_generation_factor),
+                    max_requests=int(cfg.n_records * cfg.max_generation_factor), selection=cfg.selection,
                     progress=lambda done, total: update(completed=done, note=session.note()))
             write_submission(d / "submission.json", res.records)
             lineage = [{"index": k, "id": r.id, "template": r.template, "topic": r.topic, "difficulty": r.difficulty,

@@ -35,3 +35,13 @@ def test_unknown_policy_and_a_policy_that_miscounts_are_errors(monkeypatch):
     monkeypatch.setitem(POLICIES, "greedy", lambda recs, n, seed: list(recs))
     with pytest.raises(DataAgentError, match="returned 3 records for an allocation that needs 2"):
         select({0: _recs(3)}, {0: 2}, policy="greedy")
+
+
+def test_an_unknown_policy_in_the_config_fails_before_the_run_starts(tmp_path):
+    from data_agent.config import load_config
+    from data_agent.loop import specialize
+
+    cfg = load_config("smoke", overrides={"selection": "best"})
+    with pytest.raises(DataAgentError, match="unknown selection policy 'best' \\(known: first, random\\)"):
+        specialize(cfg, run_dir=tmp_path / "run")
+    assert not (tmp_path / "run").exists()
