@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import functools
 import hashlib
-import json
 import re
 import threading
 from dataclasses import dataclass
@@ -88,10 +88,7 @@ def read_audit(path: Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         return {"test_reads": []}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise DomainError(f"{path}:{e.lineno}: malformed JSON ({e.msg})") from None
+    data = read_json(path, DomainError)
     if not isinstance(data, dict) or not isinstance(data.get("test_reads"), list):
         raise DomainError(f"{path}: expected an object with a 'test_reads' list")
     return data
@@ -158,18 +155,16 @@ class Domain:
     def instruction(self) -> str:
         return self.manifest["instruction"]
 
-    @property
+    @functools.cached_property
     def task(self) -> Task:
         """The pack's answer contract (``scorer.kind`` and its settings)."""
-        t = self.__dict__.get("_task")
-        if t is None:
-            scorer = dict(self.manifest.get("scorer") or {})
-            try:
-                t = get_task(scorer.get("kind", ""), scorer)
-            except TaskError as e:
-                raise DomainError(f"{self.path / 'pack.json'}: scorer: {e}") from None
-            self.__dict__["_task"] = t
-        return t
+        scorer = self.manifest.get("scorer") or {}
+        if not isinstance(scorer, dict):
+            raise DomainError(f"{self.path / 'pack.json'}: scorer: expected an object with a 'kind'")
+        try:
+            return get_task(scorer.get("kind", ""), scorer)
+        except TaskError as e:
+            raise DomainError(f"{self.path / 'pack.json'}: scorer: {e}") from None
 
     def skills(self) -> dict[str, TopicInfo]:
         """The topics teachers are asked for: the pack's ``skills`` list
@@ -237,7 +232,9 @@ class Domain:
         """Hashed word n-grams of validation and test problems (from the pack's
         fingerprint file; the test split itself is not read)."""
         p = self.path / self.manifest["decontamination"]["file"]
-        data = json.loads(p.read_text(encoding="utf-8"))
+        data = read_json(p, DomainError)
+        if not isinstance(data, dict) or not isinstance(data.get("hashes"), list):
+            raise DomainError(f"{p}: expected an object with a 'hashes' list")
         return set(data["hashes"])
 
 
