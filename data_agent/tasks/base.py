@@ -105,8 +105,8 @@ class Task:
                 known = ", ".join(sorted(self.settings_schema)) or "none"
                 raise TaskError(f"task {self.kind!r}: unknown setting {k!r} (known: {known})")
             if isinstance(v, bool) or not isinstance(v, want):
-                raise TaskError(f"task {self.kind!r}: setting {k!r} must be {getattr(want, '__name__', want)}, "
-                                f"got {v!r}")
+                names = " or ".join(t.__name__ for t in (want if isinstance(want, tuple) else (want,)))
+                raise TaskError(f"task {self.kind!r}: setting {k!r} must be {names}, got {v!r}")
         self.settings = settings
 
     def __repr__(self) -> str:

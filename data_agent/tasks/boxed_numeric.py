@@ -45,7 +45,7 @@ import re
 from typing import Any, Mapping
 
 from ..records import EvalItem
-from .base import Task, clip, ebnf_bounded, register
+from .base import Task, TaskError, clip, ebnf_bounded, register
 
 BOXED = "\\boxed"
 ANSWER_SENTENCE_RE = re.compile(r"The answer is therefore \\boxed\{(?P<ans>[^{}]*)\}\.\s*$")
@@ -377,6 +377,11 @@ class BoxedNumeric(Task):
     example_format = ("Example {n} ({source}):\nProblem: {problem}\nUnit of the answer: {unit}\n"
                       "Worked solution: {solution}\nAnswer: {answer}")
     compact_fields = "Give the problem, the unit of its answer, short solution steps that compute the answer, then the answer."
+
+    def __init__(self, settings: Mapping[str, Any] | None = None):
+        super().__init__(settings)
+        if not 0 < self.rel_tol < 1:
+            raise TaskError(f"task {self.kind!r}: setting 'rel_tol' must be between 0 and 1, got {self.rel_tol!r}")
 
     @property
     def rel_tol(self) -> float:
