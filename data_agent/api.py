@@ -19,6 +19,8 @@ def evaluate(domain: str, *, split: str = "val", predictions: Path | None = None
     dom = load_domain(domain)
     if split not in ("val", "test"):
         raise DataAgentError(f"unknown split {split!r} (expected 'val' or 'test')")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise DataAgentError(f"--limit must be a positive number of problems, got {limit!r}")
     if (predictions is None) == (model is None):
         raise DataAgentError("give exactly one of --predictions FILE or --model NAME")
     if split == "test":

@@ -120,7 +120,8 @@ def _with_settings(resumable: bool = False) -> Callable[[Callable[..., None]], C
 @app.command()
 @_with_settings()
 def specialize(
-    domain: str = typer.Option(_setting("domain").default, help=_setting("domain").help),
+    domain: Optional[str] = typer.Option(None, help=f"{_setting('domain').help} [default: the --config file's "
+                                                     f"domain, else {_setting('domain').default}]"),
     preset: str = typer.Option("cpu", help="cpu (default, fits a 2-core CPU), gpu (the DataAgent recipe) or smoke."),
     config: Optional[Path] = typer.Option(None, help="TOML file with option overrides."),
     run_dir: Optional[Path] = typer.Option(None, help="Run directory (default: submissions/<domain>/<timestamp>)."),
@@ -136,7 +137,7 @@ def specialize(
     from .loop import specialize as run
     from .ui import RichReporter
 
-    cfg = load_config(preset, config, {"domain": domain, **overrides})
+    cfg = load_config(preset, config, {"domain": domain, **overrides})  # None: the file's or the default
     if full_eval:
         cfg.eval.val_subset = None
         cfg.eval.test_subset = None
@@ -221,12 +222,16 @@ def domains() -> None:
     from .domain import list_domains, load_domain
 
     t = Table(title="domain packs")
-    for c in ("name", "title", "val", "test", "seeds"):
+    for c in ("name", "title", "task", "val", "test", "seeds"):
         t.add_column(c)
     for name in list_domains():
-        d = load_domain(name, verify=False)
+        try:
+            d = load_domain(name, verify=False)
+        except DataAgentError as e:  # one broken pack does not hide the others
+            t.add_row(name, f"[red]broken[/]: {e}", "", "", "", "")
+            continue
         c = d.manifest.get("counts", {})
-        t.add_row(name, d.manifest.get("title", ""), str(c.get("val", "")), str(c.get("test", "")),
+        t.add_row(name, d.manifest.get("title", ""), d.task.kind, str(c.get("val", "")), str(c.get("test", "")),
                   str(c.get("seeds", "")))
     out.print(t)
 
@@ -258,7 +263,11 @@ def main() -> None:
     _setup_env()
     usage_errors, exits, aborts = _click_errors()
     try:
-        app(standalone_mode=False)
+        rc = app(standalone_mode=False)  # an interrupt comes back as the exit code 130, not as an exception
+        if rc == 130:
+            raise KeyboardInterrupt
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
     except exits as e:
         sys.exit(getattr(e, "exit_code", 0))
     except usage_errors as e:

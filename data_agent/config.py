@@ -88,10 +88,10 @@ class EvalConfig(_Checked):
 
     val_subset: int | None = field(default=40, metadata={
         "help": "Validation problems scored per iteration (a deterministic, source-stratified subset); unset "
-                "(--full-eval), the whole split.", "cli": "--val-subset"})
+                "(--full-eval), the whole split.", "cli": "--val-subset", "min": 1})
     test_subset: int | None = field(default=100, metadata={
         "help": "Test problems scored at the end, for the base student and the chosen iteration (same items for "
-                "both); unset (--full-eval), the whole split.", "cli": "--test-subset"})
+                "both); unset (--full-eval), the whole split.", "cli": "--test-subset", "min": 1})
     max_new_tokens: int = field(default=192, metadata={
         "help": "Decoding budget per problem (decoding stops early once every sequence has finished its answer "
                 "sentence).", "cli": "--max-new-tokens"})

@@ -238,6 +238,27 @@ class Domain:
         return set(data["hashes"])
 
 
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _check_layout(manifest: dict[str, Any], where: Path) -> None:
+    """The pack's name is a plain folder name (it becomes part of run paths); the
+    splits are ``{"val": file, "test": file}``; the split and seed files are distinct."""
+    name = manifest["name"]
+    if not isinstance(name, str) or not _NAME_RE.match(name) or ".." in name:
+        raise DomainError(f"{where}: name {name!r} must be a plain name (letters, digits, '_', '-', '.')")
+    splits = manifest["splits"]
+    if not isinstance(splits, dict) or not all(isinstance(splits.get(k), str) and splits[k] for k in ("val", "test")):
+        raise DomainError(f"{where}: 'splits' must be an object naming a 'val' and a 'test' file")
+    for key in ("seeds", "sample_submission", "description"):
+        if not isinstance(manifest[key], str) or not manifest[key]:
+            raise DomainError(f"{where}: {key!r} must name a file")
+    files = [splits["val"], splits["test"], manifest["seeds"]]
+    if len(set(files)) != len(files):
+        raise DomainError(f"{where}: the val split, the test split and the seeds must be different files "
+                          f"(got {', '.join(files)})")
+
+
 def _check_skills(manifest: dict[str, Any], where: Path) -> None:
     """``skills``: a list of ``{"name", "description", "subject", "sources"}`` with unique names."""
     skills = manifest.get("skills")
@@ -278,6 +299,8 @@ def largest_remainder(weights: dict[str, float], total: int) -> dict[str, int]:
 def stratified_subset(items: list[EvalItem], n: int) -> list[EvalItem]:
     """A deterministic, source-stratified subset of ``n`` items (largest remainder).
     Items keep the pack's order, which is a hash ranking within each source."""
+    if n < 1:
+        raise ValueError(f"a subset needs at least 1 item, got {n}")
     if n >= len(items):
         return list(items)
     by_src: dict[str, list[EvalItem]] = {}
@@ -316,8 +339,9 @@ def load_domain(name_or_path: str | Path, verify: bool = True) -> Domain:
     for k in REQUIRED_MANIFEST_KEYS:
         if k not in manifest:
             raise DomainError(f"{manifest_path}: missing field {k!r}")
-    dom = Domain(name=manifest["name"], path=p, manifest=manifest)
+    _check_layout(manifest, manifest_path)
     _check_skills(manifest, manifest_path)
+    dom = Domain(name=manifest["name"], path=p, manifest=manifest)
     dom.task  # an unknown task kind or a bad scorer setting fails here, before any work
     if verify:
         for fname, digest in manifest["files"].items():
@@ -336,4 +360,17 @@ def load_domain(name_or_path: str | Path, verify: bool = True) -> Domain:
         for fname in needed:
             if fname not in manifest["files"]:
                 raise DomainError(f"{manifest_path}: {fname!r} has no sha256 under 'files'")
+        _check_sample(dom)
     return dom
+
+
+def _check_sample(dom: Domain) -> None:
+    """The sample submission shows the format: every record has the pack's
+    instruction and ends with the task's final answer line."""
+    path = dom.path / dom.manifest["sample_submission"]
+    for i, rec in enumerate(dom.sample_submission()):
+        if rec.get("instruction") != dom.instruction:
+            raise DomainError(f"{path}: record {i}: 'instruction' differs from pack.json's instruction")
+        why = dom.task.final_line_error(str(rec.get("output", "")))
+        if why:
+            raise DomainError(f"{path}: record {i}: {why} (the sample must show the {dom.task.kind} format)")

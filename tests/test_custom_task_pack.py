@@ -47,7 +47,8 @@ def build_toy_pack(root: Path) -> Path:
     def jsonl(name: str, rows: list[dict]) -> None:
         (root / name).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
 
-    seeds = [{**r, "solution": f"This is a well-known fact. Final answer: {r['answer'] if isinstance(r['answer'], str) else r['answer'][0]}"}
+    seeds = [{**r, "solution": "This is a well-known fact.\nFinal answer: "
+                               + (r["answer"] if isinstance(r["answer"], str) else r["answer"][0])}
              for r in _rows(0, 2)]
     jsonl("seeds.jsonl", seeds)
     jsonl("val.jsonl", _rows(2, 3))
@@ -122,6 +123,45 @@ def test_a_broken_task_setting_is_a_one_line_error(tmp_path: Path) -> None:
     (root / "pack.json").write_text(json.dumps(m))
     with pytest.raises(DomainError, match=r"skills\[1\]: duplicate skill name 'a'"):
         load_domain(root)
+    for scorer, message in [({"kind": "boxed_numeric", "rel_tol": -1}, "must be between 0 and 1"),
+                            ("exact_match", "expected an object with a 'kind'"),
+                            ({}, "no task kind given")]:
+        m2 = {**m, "skills": SKILLS, "scorer": scorer}
+        (root / "pack.json").write_text(json.dumps(m2))
+        with pytest.raises(DomainError, match=message):
+            load_domain(root)
+    for change, message in [({"name": "../evil"}, "must be a plain name"),
+                            ({"splits": {"val": "test.jsonl", "test": "test.jsonl"}}, "must be different files"),
+                            ({"splits": ["val.jsonl"]}, "'splits' must be an object")]:
+        (root / "pack.json").write_text(json.dumps({**m, "skills": SKILLS, "scorer": {"kind": "exact_match"},
+                                                    **change}))
+        with pytest.raises(DomainError, match=message):
+            load_domain(root)
+
+
+def test_the_sample_submission_must_show_the_tasks_format(tmp_path: Path) -> None:
+    from data_agent.validators import validate_submission
+
+    root = build_toy_pack(tmp_path / "toyqa")
+    dom = load_domain(root)
+    assert validate_submission(root / "sample_submission.json", dom).ok
+    sample = json.loads((root / "sample_submission.json").read_text())
+    sample[1]["output"] = "The answer is Paris."
+    (root / "sample_submission.json").write_text(json.dumps(sample))
+    m = json.loads((root / "pack.json").read_text())
+    m["files"]["sample_submission.json"] = hashlib.sha256((root / "sample_submission.json").read_bytes()).hexdigest()
+    (root / "pack.json").write_text(json.dumps(m))
+    with pytest.raises(DomainError, match=r"sample_submission.json: record 1: output does not end with a "
+                                          r"'Final answer: \.\.\.' line"):
+        load_domain(root)
+
+
+def test_a_seed_with_its_own_answer_line_makes_a_valid_example_document() -> None:
+    task = get_task("exact_match")
+    doc = task.example_document({"problem": "What is the capital of Peru?", "answer": "Lima",
+                                 "solution": "Peru's seat of government.\nFinal answer: Lima"}, 400)
+    assert doc["solution"] == "Peru's seat of government.\nFinal answer: Lima"
+    assert task.final_line_error(doc["solution"]) == ""
 
 
 def test_symbolic_teacher_refuses_a_domain_without_a_library(tmp_path: Path) -> None:
@@ -196,3 +236,28 @@ def test_smoke_run_on_a_toy_exact_match_pack(tmp_path: Path, da_home: Path, monk
     assert evaluate(str(pack), split="val", predictions=preds)["metrics"]["accuracy"] == 0.0
     with unsealed_test("checking the toy pack's test rows"):
         assert len(load_domain(pack).test_items()) == 6
+
+
+def test_items_without_a_prediction_are_counted_as_missing(tmp_path: Path) -> None:
+    from data_agent.api import evaluate
+
+    root = build_toy_pack(tmp_path / "toyqa")
+    preds = tmp_path / "preds.jsonl"
+    preds.write_text(json.dumps({"id": "geo-2", "output": "Final answer: Nairobi"}) + "\n"
+                     + json.dumps({"id": "geo-3", "output": "Final answer: Rome"}) + "\n")
+    m = evaluate(str(root), split="val", predictions=preds)["metrics"]
+    assert m["missing"] == 4 and m["failures"] == {"missing": 4, "wrong_value": 1}
+
+
+def test_the_config_files_domain_is_used_unless_the_option_is_given(tmp_path: Path, monkeypatch) -> None:
+    from data_agent import cli, loop
+
+    root = build_toy_pack(tmp_path / "toyqa")
+    seen = []
+    monkeypatch.setattr(loop, "specialize", lambda cfg, **kw: seen.append(cfg.domain) or tmp_path)
+    conf = tmp_path / "c.toml"
+    conf.write_text(f'domain = "{root}"\n')
+    cli.app(["specialize", "--preset", "smoke", "--config", str(conf)], standalone_mode=False)
+    cli.app(["specialize", "--preset", "smoke", "--config", str(conf), "--domain", "science"], standalone_mode=False)
+    cli.app(["specialize", "--preset", "smoke"], standalone_mode=False)
+    assert seen == [str(root), "science", "science"]

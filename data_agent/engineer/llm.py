@@ -11,7 +11,7 @@ SQLite response cache), asking for a JSON document matching
 ``n_records`` and ``teacher``, which are filled in here).
 
 What the model sees: the domain description, the record budget, the topics
-(name, subject, the SciBench sources they resemble), the difficulty levels, the
+(name, subject, the evaluation sources they resemble), the difficulty levels, the
 base student's validation metrics per source and, when reflecting, every
 previous plan (allocations, rationale, changes) with its validation metrics per
 source and the sources of the last iteration's wrong validation answers.

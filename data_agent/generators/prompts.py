@@ -119,10 +119,11 @@ def template_for(domain_name: str) -> PromptTemplate:
 
 def format_example(task: Task, view: dict[str, Any], n: int, *, max_chars: int = 1200) -> str:
     """One seed problem (a :meth:`~data_agent.tasks.Task.seed_view`) rendered as a
-    style example in the task's ``example_format``."""
-    fields = {k: clip(v, max_chars) for k, v in view.items() if k in ("problem", "solution")}
-    if "unit" in view:
-        fields["unit"] = re.sub(r"\s+", " ", str(view.get("unit") or "")).strip() or "(none)"
+    style example in the task's ``example_format``: problem and solution cut to
+    ``max_chars``, any other field on one line (``(none)`` when empty)."""
+    fields = {k: (clip(v, max_chars) if k in ("problem", "solution") else
+                  re.sub(r"\s+", " ", str(v or "")).strip() or "(none)")
+              for k, v in view.items() if k not in ("id", "source", "answer")}
     return task.example_format.format(n=n, source=str(view.get("source", "")).strip() or "seed",
                                       answer=str(view.get("answer", "")).strip(), **fields)
 

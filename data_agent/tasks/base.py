@@ -45,6 +45,7 @@ FAILURE_CLASSES: dict[str, str] = {
     "wrong_value": "a readable answer that is wrong",
     "wrong_magnitude": "a numeric answer off by a factor of ten or more",
     "close": "a numeric answer near the gold but outside the tolerance",
+    "missing": "no output at all (a predictions file without this item)",
 }
 """The failure classes a task may report for a wrong output (``None`` = correct)."""
 
@@ -66,12 +67,12 @@ class Task:
 
     kind: ClassVar[str] = ""
     """The ``scorer.kind`` of ``pack.json`` that selects this task."""
-    description: ClassVar[str] = ""
-    """One line for listings and docs."""
     problem_schema: ClassVar[dict[str, Any]] = {}
     """JSON Schema of the problem document a teacher returns (a record is made from it)."""
     answer_rule: ClassVar[str] = ""
     """How a worked solution must end, in words for a teacher prompt."""
+    answer_rule_short: ClassVar[str] = ""
+    """The same rule in fewer words (the generic prompt)."""
     settings_schema: ClassVar[dict[str, type | tuple[type, ...]]] = {}
     """The settings this task accepts in ``pack.json`` ``scorer`` and their types."""
     # The wording of the answer in teacher prompts (fields of data_agent.generators.prompts templates).
@@ -117,10 +118,6 @@ class Task:
     def final_line(self, answer_text: str) -> str:
         """The line a worked solution ends with, for an answer written as ``answer_text``."""
         raise NotImplementedError
-
-    def answer_text(self, answer: Any) -> str:
-        """An answer value as it is written in the final line."""
-        return str(answer)
 
     def finished(self, output: str) -> bool:
         """Decoding may stop: ``output`` has written its final answer line."""
@@ -285,9 +282,11 @@ def known_kinds() -> list[str]:
 
 def get_task(kind: str, settings: Mapping[str, Any] | None = None) -> Task:
     """The task of ``kind`` with the pack's ``scorer`` settings."""
+    if not kind:
+        raise TaskError(f"no task kind given ('kind'; known: {', '.join(known_kinds())})")
     cls = _TASKS.get(str(kind))
     if cls is None:
-        raise TaskError(f"unknown task kind {kind!r} (known: {', '.join(sorted(_TASKS))})")
+        raise TaskError(f"unknown task kind {kind!r} (known: {', '.join(known_kinds())})")
     return cls(settings)
 
 

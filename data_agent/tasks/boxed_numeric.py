@@ -27,7 +27,7 @@ with the helpers in ``eval/post_process.py``; ``eval_zeroCot.py`` and ``eval_few
 
 Ours takes the same last box (no fallback), the same text after the last ``=`` and the same
 ``math.isclose(rel_tol=0.05)``. It differs on units with a power because our prompt
-(``domain.format_problem``) shows the unit with its power (``The unit of the answer is
+(:func:`format_problem`) shows the unit with its power (``The unit of the answer is
 $10^{-19} \\mathrm{~J}$``): the gold number is then in those scaled units, so a prediction is
 accepted in the scaled units (``3.520``) and also written out in full units (``3.52 \\times 10^{-19}``,
 ``3.52e-19``), whatever the unit looks like. Beyond the official rule, numbers are normalised in code
@@ -346,7 +346,6 @@ class BoxedNumeric(Task):
     """SciBench: a numeric answer in the last ``\\boxed{}``, 5% relative tolerance."""
 
     kind = "boxed_numeric"
-    description = "a number in the last \\boxed{}, correct within a relative tolerance (SciBench)"
     problem_schema = PROBLEM_SCHEMA
     settings_schema = {"rel_tol": (int, float)}
     format_validator = "boxed_format"
@@ -390,9 +389,6 @@ class BoxedNumeric(Task):
     # answer text
     def final_line(self, answer_text: str) -> str:
         return FINAL_SENTENCE % answer_text
-
-    def answer_text(self, answer: Any) -> str:
-        return format_answer(float(answer))
 
     def finished(self, output: str) -> bool:
         return bool(_DONE_RE.search(output or ""))

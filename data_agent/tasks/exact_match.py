@@ -40,13 +40,16 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 
 
 def normalise(text: Any) -> str:
-    """The comparison form of an answer (see the module docstring)."""
-    s = unicodedata.normalize("NFKC", str(text)).casefold()
-    s = " ".join(s.split())
-    s = s.rstrip(".").strip()
-    if len(s) >= 2 and s[0] == s[-1] and s[0] in "\"'`":
-        s = s[1:-1].strip()
-    return s
+    """The comparison form of an answer (see the module docstring): quotes and a
+    trailing period come off in either order (``"Ottawa."`` and ``"Ottawa".``)."""
+    s = " ".join(unicodedata.normalize("NFKC", str(text)).casefold().split())
+    while True:
+        t = s.rstrip(".").strip()
+        if len(t) >= 2 and t[0] == t[-1] and t[0] in "\"'`":
+            t = t[1:-1].strip()
+        if t == s:
+            return s
+        s = t
 
 
 @register
@@ -54,7 +57,6 @@ class ExactMatch(Task):
     """A short answer compared exactly after light normalisation."""
 
     kind = "exact_match"
-    description = "a short text answer on a 'Final answer:' line, compared exactly after normalisation"
     problem_schema = PROBLEM_SCHEMA
     answer_rule = f"whose last line is exactly: {MARKER} <the answer>  (the answer alone, on one line)"
     answer_rule_short = answer_rule
@@ -67,7 +69,6 @@ class ExactMatch(Task):
     fields_brief = (f"Fields: \"problem\" (the question), \"solution\" (concise reasoning {answer_rule_short}) and "
                     "\"answer\" (the final answer, as a JSON string).")
     reply_shape = '{"problem": ..., "solution": ..., "answer": ...}'
-    example_format = "Example {n} ({source}):\nProblem: {problem}\nWorked solution: {solution}\nAnswer: {answer}"
     compact_fields = "Give the question, a short reasoning, then the answer."
 
     # answer text
@@ -105,9 +106,12 @@ class ExactMatch(Task):
         return doc["problem"].strip(), doc["solution"].strip(), doc["answer"].strip()
 
     def example_document(self, view: Mapping[str, Any], max_chars: int) -> dict[str, Any]:
+        """The seed's solution without its own answer line, cut to ``max_chars``,
+        then the final line on a line of its own (as :meth:`final_line_error` wants)."""
         answer = str(view.get("answer", "")).strip()
+        steps = [ln for ln in str(view.get("solution") or "").split("\n") if MARKER not in ln]
         return {"problem": " ".join(clip(view.get("problem"), max_chars).split()),
-                "solution": " ".join(clip(view.get("solution"), max_chars).split()) + " " + self.final_line(answer),
+                "solution": clip("\n".join(steps), max_chars) + "\n" + self.final_line(answer),
                 "answer": answer}
 
     # scoring

@@ -69,6 +69,8 @@ def score_outputs(items: list[EvalItem], outputs: dict[str, str], task: Task) ->
     scores, rows = [], []
     for it in items:
         row = task.score_row(it, outputs.get(it.id, ""))
+        if it.id not in outputs:
+            row["failure"] = "missing"
         scores.append(ItemScore(it.id, it.source, row["correct"], row["formatted"], row["prediction"], it.gold,
                                 row["failure"]))
         rows.append(row)
