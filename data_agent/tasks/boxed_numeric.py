@@ -1,4 +1,6 @@
-"""Answer extraction and scoring, shared by student evaluation and validators.
+"""The ``boxed_numeric`` task (science, SciBench): a number in the last ``\\boxed{}``.
+
+Scoring, answer extraction and the training-data format, shared by student evaluation and validators.
 
 What SciBench's official scorer does (github mandyyyyii/scibench @ e14e0ca, ``eval/eval_zero.py``
 with the helpers in ``eval/post_process.py``; ``eval_zeroCot.py`` and ``eval_few.py`` score the same way):
