@@ -12,12 +12,15 @@ it stopped and Ctrl+C always leaves a resumable state.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import fcntl
 import json
+import os
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from .config import RunConfig, apply_overrides, settings
 from .domain import Domain, load_domain, stratified_subset, unsealed_test
@@ -26,7 +29,7 @@ from .errors import DataAgentError
 from .generators.generate import generate_for_plan
 from .generators.engine.llm_session import TeacherStopped
 from .generators.engine.factory import make_teacher_session
-from .records import atomic_write_json, write_submission
+from .records import JsonlAppender, atomic_write_json, truncate_torn_tail, write_submission
 from .report import write_report
 from .stats import paired_gain
 from .trainers.evaluate import evaluate_model
@@ -65,6 +68,60 @@ class RunState:
         atomic_write_json(self.path, self.data)
 
 
+LOCK_FILE = ".lock"
+"""The run directory's lock file: ``specialize`` and ``resume`` hold an exclusive
+``flock`` on it for the whole run; it holds the holder's pid."""
+
+
+@contextlib.contextmanager
+def run_lock(run_dir: Path) -> Iterator[None]:
+    """Hold the run directory's exclusive lock: one writer per run directory.
+
+    A second process gets a :class:`DataAgentError` naming the holder's pid. The
+    lock is the kernel's (``flock``), so it goes when the holder exits, however
+    it exits (SIGKILL included); the file itself stays and is reused.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            raise DataAgentError(f"{run_dir} is in use by another data-agent process (pid {holder}); "
+                                 f"wait for it to finish or stop it, then resume") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)  # explicitly: a forked child may still share the descriptor
+    finally:
+        os.close(fd)
+
+
+EVENTS_FILE = "events.jsonl"
+"""The run's log of things repaired or worth knowing later, one JSON object a line."""
+
+
+def log_event(run_dir: Path, event: str, **fields: Any) -> None:
+    """Append ``{"at": <now>, "event": event, **fields}`` to the run's :data:`EVENTS_FILE`."""
+    JsonlAppender(Path(run_dir) / EVENTS_FILE).append(
+        [{"at": _dt.datetime.now().isoformat(timespec="seconds"), "event": event, **fields}])
+
+
+def _repair_pool(run_dir: Path, pool_path: Path, reporter: Reporter) -> None:
+    """Cut a torn last line (a crash or a full disk mid-append) off a pool before
+    it is read and appended to, and log it."""
+    dropped = truncate_torn_tail(pool_path)
+    if dropped:
+        log_event(run_dir, "torn-tail-truncated", file=str(pool_path.relative_to(run_dir)), bytes_dropped=dropped)
+        reporter.info(f"{pool_path}: dropped a torn last line ({dropped} bytes) left by an interrupted write")
+
+
 def new_run_dir(domain: str, root: Path | None = None) -> Path:
     root = Path(root or Path.cwd() / "submissions")
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -82,12 +139,12 @@ def specialize(cfg: RunConfig, run_dir: Path | None = None, reporter: Reporter |
     domain = load_domain(cfg.domain)  # fail fast on a broken pack, before creating anything
     check_specs(cfg, domain)
     run_dir = Path(run_dir) if run_dir else new_run_dir(domain.name, submissions_root)
-    if (run_dir / "state.json").exists():
-        raise DataAgentError(f"{run_dir} already holds a run: use `data-agent resume {run_dir}`")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(run_dir / "config.json", cfg.to_dict())
-    RunState(run_dir).save()
-    return _run(run_dir, cfg, domain, reporter or Reporter())
+    with run_lock(run_dir):  # before the check: a run still in progress is reported as such
+        if (run_dir / "state.json").exists():
+            raise DataAgentError(f"{run_dir} already holds a run: use `data-agent resume {run_dir}`")
+        atomic_write_json(run_dir / "config.json", cfg.to_dict())
+        RunState(run_dir).save()
+        return _run(run_dir, cfg, domain, reporter or Reporter())
 
 
 def check_specs(cfg: RunConfig, domain: Domain | None = None) -> None:
@@ -123,6 +180,11 @@ def resume(run_dir: Path, reporter: Reporter | None = None, overrides: dict[str,
     run_dir = Path(run_dir)
     if not (run_dir / "config.json").is_file() or not (run_dir / "state.json").is_file():
         raise DataAgentError(f"{run_dir}: not a run directory (config.json and state.json expected)")
+    with run_lock(run_dir):
+        return _resume_locked(run_dir, reporter, overrides)
+
+
+def _resume_locked(run_dir: Path, reporter: Reporter | None, overrides: dict[str, Any] | None) -> Path:
     try:
         cfg = RunConfig.from_dict(json.loads((run_dir / "config.json").read_text(encoding="utf-8")))
     except (json.JSONDecodeError, TypeError) as e:
@@ -228,6 +290,7 @@ def _steps(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter, st
         # generate + validate + select
         if not state.done(f"iter-{it:02d}/generate"):
             pipeline = default_pipeline(domain)
+            _repair_pool(run_dir, d / "pool.jsonl", reporter)
             session.meter.ensure_iteration(it)  # the iteration's own counts and budget (kept across a resume)
             with reporter.progress(f"iteration {it}: generating", plan.n_records) as update:
                 res = generate_for_plan(

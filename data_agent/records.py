@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .errors import DataAgentError
 
@@ -106,37 +107,118 @@ def read_json(path: Path, error: type[DataAgentError] = SubmissionError) -> Any:
     return parse_json(read_text(path, error), path, error)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a crash never leaves half a file."""
+def temp_sibling(path: Path) -> tuple[int, Path]:
+    """Create a new, uniquely named file next to ``path`` (``<name>.<random>.tmp``)
+    and return its open descriptor and path: two processes writing the same file
+    never share a temporary file. The file gets the usual permissions (umask)."""
+    path = Path(path)
+    while True:
+        tmp = path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write a uniquely named temporary file, fsync it and rename it over ``path``,
+    so a crash or a full disk never leaves half a file; the temporary file is
+    removed when anything fails."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    fd, tmp = temp_sibling(path)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """:func:`atomic_write_bytes` of the UTF-8 text."""
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
-class JsonlAppender:
-    """Append-only JSONL with an fsync per batch: records already written survive a crash."""
+def _complete_size(fd: int, size: int) -> int:
+    """The length of the file's prefix that ends with its last newline (0 if none)."""
+    pos = size
+    while pos > 0:
+        start = max(0, pos - 65536)
+        chunk = os.pread(fd, pos - start, start)
+        nl = chunk.rfind(b"\n")
+        if nl >= 0:
+            return start + nl + 1
+        pos = start
+    return 0
 
-    def __init__(self, path: Path):
+
+def _truncate_torn_tail_fd(fd: int) -> int:
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return 0
+    keep = _complete_size(fd, size)
+    os.ftruncate(fd, keep)
+    os.fsync(fd)
+    return size - keep
+
+
+def truncate_torn_tail(path: Path) -> int:
+    """Cut a JSONL file back to the end of its last complete line (a torn last
+    line is what a crash or a full disk mid-append leaves); returns the number of
+    bytes dropped (0 when the file is whole or missing)."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return 0
+    try:
+        return _truncate_torn_tail_fd(fd)
+    finally:
+        os.close(fd)
+
+
+class JsonlAppender:
+    """Append-only JSONL with an fsync per batch: records already written survive a crash.
+
+    A batch is all or nothing: it goes out in one write of the encoded bytes and
+    a failed write (a full disk) is cut back to the previous size. Before each
+    batch a torn last line left by an earlier process is truncated, so a new line
+    never glues onto a fragment; ``on_truncate(path, bytes_dropped)`` is told.
+    """
+
+    def __init__(self, path: Path, on_truncate: Callable[[Path, int], None] | None = None):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.on_truncate = on_truncate
 
     def append(self, rows: Iterable[dict[str, Any]]) -> None:
-        lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-        if not lines:
+        data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
+        if not data:
             return
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(lines)
-            f.flush()
-            os.fsync(f.fileno())
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o666)
+        try:
+            dropped = _truncate_torn_tail_fd(fd)
+            if dropped and self.on_truncate is not None:
+                self.on_truncate(self.path, dropped)
+            size = os.fstat(fd).st_size
+            try:
+                view = memoryview(data)
+                while view:  # a regular file takes it in one write unless the disk fills up
+                    n = os.write(fd, view)
+                    view = view[n:]
+                os.fsync(fd)
+            except BaseException:
+                os.ftruncate(fd, size)
+                raise
+        finally:
+            os.close(fd)
 
 
 def read_pool(path: Path) -> list[Record]:

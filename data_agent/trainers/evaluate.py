@@ -15,7 +15,7 @@ from typing import Callable
 
 from ..domain import iter_jsonl
 from ..errors import DataAgentError
-from ..records import EvalItem
+from ..records import EvalItem, atomic_write_text
 from ..stats import ItemScore, Metrics, summarise
 from ..tasks import Task
 from .sft import to_conversation
@@ -112,10 +112,7 @@ def evaluate_model(model_path: Path | str, items: list[EvalItem], instruction: s
                                max_new_tokens=max_new_tokens, batch_size=batch_size, progress_cb=progress_cb)
         outputs = {it.id: o for it, o in zip(items, gen)}
         if cache:
-            cache_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache_file.with_suffix(".tmp")
-            tmp.write_text(json.dumps(outputs), encoding="utf-8")
-            tmp.replace(cache_file)
+            atomic_write_text(cache_file, json.dumps(outputs))  # runs in other directories share the cache
     return score_outputs(items, outputs, task)
 
 

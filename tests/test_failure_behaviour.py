@@ -1,0 +1,188 @@
+"""One writer per run directory, atomic writes with unique temporary files,
+all-or-nothing pool appends and the repair of a torn pool tail."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from data_agent import records as records_mod
+from data_agent.config import load_config
+from data_agent.errors import DataAgentError
+from data_agent.loop import EVENTS_FILE, LOCK_FILE, _repair_pool, resume, run_lock, specialize
+from data_agent.records import (JsonlAppender, Record, atomic_write_text, read_pool, temp_sibling,
+                                truncate_torn_tail)
+from data_agent.ui import Reporter
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def rows(*ids: str) -> list[dict]:
+    return [Record("i", f"in {i}", "o", id=i).to_dict() for i in ids]
+
+
+def parsed_ids(path: Path) -> list[str]:
+    """Every line must parse: no fragment anywhere."""
+    text = path.read_text(encoding="utf-8")
+    assert text.endswith("\n")
+    return [json.loads(line)["id"] for line in text.splitlines()]
+
+
+# ---- one writer per run directory
+
+
+def fake_run_dir(d: Path) -> Path:
+    d.mkdir(parents=True)
+    (d / "config.json").write_text(json.dumps({"domain": "science"}))
+    (d / "state.json").write_text(json.dumps({"status": "running", "steps": {}, "order": []}))
+    return d
+
+
+def test_second_writer_is_refused_naming_the_holder(tmp_path):
+    d = fake_run_dir(tmp_path / "run")
+    before = {p.name: p.read_bytes() for p in d.iterdir()}
+    with run_lock(d):
+        assert (d / LOCK_FILE).read_text().strip() == str(os.getpid())
+        with pytest.raises(DataAgentError, match=rf"in use by another data-agent process \(pid {os.getpid()}\)"):
+            resume(d, overrides={"max_calls": 5})
+        with pytest.raises(DataAgentError, match=rf"pid {os.getpid()}"):
+            specialize(load_config("smoke"), run_dir=d)
+        with pytest.raises(DataAgentError, match=rf"pid {os.getpid()}"):
+            with run_lock(d):
+                pass
+    after = {p.name: p.read_bytes() for p in d.iterdir() if p.name != LOCK_FILE}
+    assert after == before, "the refused writer touched the run directory"
+    with run_lock(d):  # released on exit
+        pass
+
+
+def test_specialize_on_a_finished_run_still_points_to_resume(tmp_path):
+    d = fake_run_dir(tmp_path / "run")
+    with pytest.raises(DataAgentError, match="already holds a run: use `data-agent resume"):
+        specialize(load_config("smoke"), run_dir=d)
+
+
+def test_lock_is_free_after_sigkill_of_its_holder(tmp_path):
+    d = tmp_path / "run"
+    code = ("import sys, time; from pathlib import Path; from data_agent.loop import run_lock\n"
+            "with run_lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(120)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(d)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "locked"
+        with pytest.raises(DataAgentError, match=rf"pid {proc.pid}\)"):
+            with run_lock(d):
+                pass
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    with run_lock(d):  # the kernel dropped the dead holder's lock
+        assert (d / LOCK_FILE).read_text().strip() == str(os.getpid())
+
+
+# ---- atomic writes
+
+
+def test_atomic_write_uses_unique_temp_files_and_cleans_up(tmp_path, monkeypatch):
+    target = tmp_path / "state.json"
+    fd1, t1 = temp_sibling(target)
+    fd2, t2 = temp_sibling(target)
+    os.close(fd1), os.close(fd2)
+    assert t1 != t2 and t1.parent == t2.parent == tmp_path and t1.name.startswith("state.json.")
+    t1.unlink(), t2.unlink()
+
+    atomic_write_text(target, "old\n")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
+
+    def fail(*a):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(records_mod.os, "replace", fail)
+    with pytest.raises(OSError):
+        atomic_write_text(target, "new\n")
+    assert target.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"], "a temporary file was left behind"
+
+
+# ---- pool appends
+
+
+def test_append_truncates_a_torn_tail_and_reports_it(tmp_path):
+    pool = tmp_path / "pool.jsonl"
+    JsonlAppender(pool).append(rows("1", "2"))
+    with open(pool, "ab") as f:
+        f.write(b'{"instruction": "i", "input": "torn')  # a crash mid-append
+    assert [r.id for r in read_pool(pool)] == ["1", "2"]
+    seen = []
+    JsonlAppender(pool, on_truncate=lambda p, n: seen.append((p, n))).append(rows("3"))
+    assert parsed_ids(pool) == ["1", "2", "3"]
+    assert seen == [(pool, len(b'{"instruction": "i", "input": "torn'))]
+
+
+def test_truncate_torn_tail(tmp_path):
+    p = tmp_path / "x.jsonl"
+    assert truncate_torn_tail(p) == 0  # missing
+    p.write_bytes(b"")
+    assert truncate_torn_tail(p) == 0
+    p.write_bytes(b"no newline at all")
+    assert truncate_torn_tail(p) == 17 and p.read_bytes() == b""
+    big = b'{"a": 1}\n' + b"x" * 200_000  # a fragment longer than one read chunk
+    p.write_bytes(big)
+    assert truncate_torn_tail(p) == 200_000 and p.read_bytes() == b'{"a": 1}\n'
+    assert truncate_torn_tail(p) == 0 and p.read_bytes() == b'{"a": 1}\n'
+
+
+@pytest.mark.parametrize("how", ["raise-mid-write", "short-write-then-enospc"])
+def test_failed_append_leaves_the_file_as_it_was(tmp_path, monkeypatch, how):
+    pool = tmp_path / "pool.jsonl"
+    JsonlAppender(pool).append(rows("1", "2"))
+    before = pool.read_bytes()
+    real_write = os.write
+    calls = [0]
+
+    def failing_write(fd, data):
+        calls[0] += 1
+        if how == "raise-mid-write" or calls[0] > 1:
+            if how == "raise-mid-write":
+                real_write(fd, bytes(data[: len(data) // 2]))  # part of it reached the file
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, bytes(data[: len(data) // 2]))  # a short write
+
+    monkeypatch.setattr(records_mod.os, "write", failing_write)
+    with pytest.raises(OSError, match="No space"):
+        JsonlAppender(pool).append(rows("3", "4"))
+    assert pool.read_bytes() == before
+    monkeypatch.setattr(records_mod.os, "write", real_write)
+    JsonlAppender(pool).append(rows("3"))
+    assert parsed_ids(pool) == ["1", "2", "3"]
+
+
+def test_resume_repair_logs_the_dropped_bytes(tmp_path):
+    run_dir = tmp_path / "run"
+    pool = run_dir / "iter-01" / "pool.jsonl"
+    JsonlAppender(pool).append(rows("1"))
+    with open(pool, "ab") as f:
+        f.write(b'{"id": "2", "ins')
+    msgs = []
+
+    class R(Reporter):
+        def info(self, msg):
+            msgs.append(msg)
+
+    _repair_pool(run_dir, pool, R())
+    assert parsed_ids(pool) == ["1"]
+    (event,) = [json.loads(line) for line in (run_dir / EVENTS_FILE).read_text().splitlines()]
+    assert event["event"] == "torn-tail-truncated" and event["file"] == "iter-01/pool.jsonl"
+    assert event["bytes_dropped"] == len(b'{"id": "2", "ins') and event["at"]
+    assert msgs and "torn last line" in msgs[0]
+    _repair_pool(run_dir, pool, R())  # a whole file: nothing to do, nothing logged
+    assert len((run_dir / EVENTS_FILE).read_text().splitlines()) == 1
