@@ -102,6 +102,9 @@ def test_sigkill_in_iteration_2_then_resume(tmp_path, da_home):
     s = json.loads(state.read_text())
     assert "final/test" not in s["steps"] and "iter-02/eval-val" not in s["steps"]
     before = read_pool(pool2)
+    torn = b'{"instruction": "torn by a full disk", "inp'
+    with open(pool2, "ab") as f:  # what a failed append used to leave behind
+        f.write(torn)
     cp = subprocess.run([sys.executable, "-m", "data_agent.cli", "resume", str(run_dir)], env=env,
                         capture_output=True, text=True, timeout=300)
     assert cp.returncode == 0, cp.stderr[-3000:]
@@ -109,6 +112,11 @@ def test_sigkill_in_iteration_2_then_resume(tmp_path, da_home):
     _check_run(run_dir, cfg)
     after = read_pool(pool2)
     assert [r.id for r in after[:len(before)]] == [r.id for r in before], "records written before the kill were lost"
+    lines = pool2.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(after), "the torn line was not cut off"  # every line parses, each record once
+    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+    assert [e["file"] for e in events if e["event"] == "torn-tail-truncated"] == ["iter-02/pool.jsonl"]
+    assert events[0]["bytes_dropped"] >= len(torn)
     assert json.loads(state.read_text())["status"] == "done"
     # the teacher's counters span both processes: every iteration's usage is its own requests, never negative
     usage = json.loads((run_dir / "metrics.json").read_text())["costs"]["teacher_usage"]
