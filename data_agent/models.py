@@ -12,10 +12,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import importlib.util
 import os
 import shutil
 from pathlib import Path
+from typing import Callable, Iterator
 
 from .config import home_dir
 from .errors import DataAgentError
@@ -89,21 +92,37 @@ def build_tiny(target: Path, seed: int = 0) -> Path:
     return target
 
 
+@contextlib.contextmanager
+def _exclusive(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``lock_file``, waiting for it (released on exit or death)."""
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _build_once(target: Path, build: Callable[[Path], Path]) -> Path:
+    """``build(target)`` unless it is built already. Runs in other directories share
+    the data-agent home: a lock next to the target makes one of them build it (in
+    its fixed ``.partial`` directory) while the others wait and then reuse it."""
+    if (target / "config.json").is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive(target.with_name(target.name + ".lock")):
+        if not (target / "config.json").is_file():
+            build(target)
+    return target
+
+
 def resolve_student(spec: str) -> Path | str:
     """Name or path -> a local model directory (or a hub name, returned as is)."""
     name = ALIASES.get(spec)
     if name == EMBEDDED:
-        target = home_dir() / "students" / "SmolLM2-135M-Instruct"
-        if not (target / "config.json").is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _convert_embedded(target)
-        return target
+        return _build_once(home_dir() / "students" / "SmolLM2-135M-Instruct", _convert_embedded)
     if name == TINY:
-        target = home_dir() / "students" / "tiny-llama"
-        if not (target / "config.json").is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            build_tiny(target)
-        return target
+        return _build_once(home_dir() / "students" / "tiny-llama", build_tiny)
     p = Path(spec).expanduser()
     if p.exists():
         if not (p / "config.json").is_file():

@@ -186,3 +186,33 @@ def test_resume_repair_logs_the_dropped_bytes(tmp_path):
     assert msgs and "torn last line" in msgs[0]
     _repair_pool(run_dir, pool, R())  # a whole file: nothing to do, nothing logged
     assert len((run_dir / EVENTS_FILE).read_text().splitlines()) == 1
+
+
+# ---- models built once in the shared home
+
+
+def test_a_shared_student_is_built_once_while_others_wait(tmp_path):
+    import threading
+
+    from data_agent.models import _build_once, _exclusive
+
+    target = tmp_path / "students" / "tiny"
+    target.parent.mkdir(parents=True)
+    built = []
+
+    def build(t):
+        built.append(t)
+        return t
+
+    result = []
+    with _exclusive(target.with_name("tiny.lock")):  # another process is building it
+        th = threading.Thread(target=lambda: result.append(_build_once(target, build)))
+        th.start()
+        time.sleep(0.3)
+        assert th.is_alive() and not result, "did not wait for the builder"
+        target.mkdir()
+        (target / "config.json").write_text("{}")
+    th.join(10)
+    assert result == [target] and built == [], "built a second time"
+    other = tmp_path / "students" / "other"
+    assert _build_once(other, build) == other and built == [other]
