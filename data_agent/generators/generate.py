@@ -30,6 +30,7 @@ from ..records import JsonlAppender, Record, read_pool
 from ..tasks import Task
 from ..validators import Pipeline
 from .selection import select
+from .teachers.sanitise import clean_value
 from .teachers.base import RequestBuilder, TeacherCall, TeacherRequest, TeacherResponse, parse_json_text
 
 
@@ -53,6 +54,7 @@ def parse_problem_reply(resp: TeacherResponse, task: Task) -> tuple[dict[str, An
             doc = parse_json_text(resp.text or "")
         except ValueError:
             return None, "garbled reply: not JSON" + (" (truncated)" if resp.finish_reason == "length" else "")
+        doc = clean_value(doc)  # a JSON escape may hide a lone surrogate or a key (see teachers.sanitise)
     try:
         jsonschema.validate(doc, task.problem_schema)
     except jsonschema.ValidationError as e:
