@@ -74,6 +74,14 @@ def record_from_doc(doc: dict[str, Any], domain: Domain, *, rid: str, generator:
                   seed=seed, attempt=attempt, answer=answer)
 
 
+def _clip_fields(rec: Record, limits: dict[str, int]) -> None:
+    """Cut the over-long fields of a record rejected by the ``length`` validator."""
+    for f, limit in limits.items():
+        text = getattr(rec, f, "") or ""
+        if len(text) > limit:
+            setattr(rec, f, text[:limit] + f" [... {len(text) - limit:,} characters cut]")
+
+
 @dataclass
 class GenerationResult:
     records: list[Record]
@@ -190,6 +198,8 @@ def generate_for_plan(plan: Plan, domain: Domain, *, teacher_name: str, call: Te
                 pipeline.check(rec)
                 if rec.accepted:
                     accepted[i].append(rec)
+                elif rec.verdicts and rec.verdicts[-1]["validator"] == "length":
+                    _clip_fields(rec, domain.task.limits)  # the pool keeps the rejection, not the megabytes
             rows.append(rec.to_dict())
         pool.append(rows)  # stored before use
         if progress:
