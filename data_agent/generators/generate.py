@@ -30,6 +30,7 @@ from ..records import JsonlAppender, Record, read_pool
 from ..tasks import Task
 from ..validators import Pipeline
 from .selection import select
+from .teachers.sanitise import clean_value
 from .teachers.base import RequestBuilder, TeacherCall, TeacherRequest, TeacherResponse, parse_json_text
 
 
@@ -53,6 +54,7 @@ def parse_problem_reply(resp: TeacherResponse, task: Task) -> tuple[dict[str, An
             doc = parse_json_text(resp.text or "")
         except ValueError:
             return None, "garbled reply: not JSON" + (" (truncated)" if resp.finish_reason == "length" else "")
+        doc = clean_value(doc)  # a JSON escape may hide a lone surrogate or a key (see teachers.sanitise)
     try:
         jsonschema.validate(doc, task.problem_schema)
     except jsonschema.ValidationError as e:
@@ -70,6 +72,14 @@ def record_from_doc(doc: dict[str, Any], domain: Domain, *, rid: str, generator:
     return Record(instruction=domain.instruction, input=input_text, output=output, id=rid, generator=generator,
                   template=template, topic=topic, subject=subject, difficulty=difficulty, iteration=iteration,
                   seed=seed, attempt=attempt, answer=answer)
+
+
+def _clip_fields(rec: Record, limits: dict[str, int]) -> None:
+    """Cut the over-long fields of a record rejected by the ``length`` validator."""
+    for f, limit in limits.items():
+        text = getattr(rec, f, "") or ""
+        if len(text) > limit:
+            setattr(rec, f, text[:limit] + f" [... {len(text) - limit:,} characters cut]")
 
 
 @dataclass
@@ -188,6 +198,8 @@ def generate_for_plan(plan: Plan, domain: Domain, *, teacher_name: str, call: Te
                 pipeline.check(rec)
                 if rec.accepted:
                     accepted[i].append(rec)
+                elif rec.verdicts and rec.verdicts[-1]["validator"] == "length":
+                    _clip_fields(rec, domain.task.limits)  # the pool keeps the rejection, not the megabytes
             rows.append(rec.to_dict())
         pool.append(rows)  # stored before use
         if progress:

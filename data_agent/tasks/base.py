@@ -96,10 +96,17 @@ class Task:
     """Name of the final-line validator (the key its rejections are counted under)."""
     missing_answer: ClassVar[str] = "answer: no final answer"
     """Rejection reason of a record whose output gives no answer."""
+    default_limits: ClassVar[dict[str, int]] = {"input": 8_000, "output": 16_000}
+    """Most characters a record's field may hold (the ``length`` validator); a
+    pack overrides any of them with ``"limits": {"input": ..., "output": ...}``
+    in its ``scorer`` object (every task accepts that setting)."""
 
     def __init__(self, settings: Mapping[str, Any] | None = None):
         settings = dict(settings or {})
         settings.pop("kind", None)
+        limits = settings.pop("limits", None)
+        self.limits: dict[str, int] = {**self.default_limits, **self._check_limits(limits)}
+        """The length limit of each record field (defaults overridden by ``scorer.limits``)."""
         for k, v in settings.items():
             want = self.settings_schema.get(k)
             if want is None:
@@ -109,6 +116,20 @@ class Task:
                 names = " or ".join(t.__name__ for t in (want if isinstance(want, tuple) else (want,)))
                 raise TaskError(f"task {self.kind!r}: setting {k!r} must be {names}, got {v!r}")
         self.settings = settings
+
+    def _check_limits(self, limits: Any) -> dict[str, int]:
+        if limits is None:
+            return {}
+        if not isinstance(limits, Mapping):
+            raise TaskError(f"task {self.kind!r}: setting 'limits' must be an object of field -> characters, "
+                            f"got {limits!r}")
+        for k, v in limits.items():
+            if k not in self.default_limits:
+                raise TaskError(f"task {self.kind!r}: limits: unknown field {k!r} "
+                                f"(known: {', '.join(sorted(self.default_limits))})")
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise TaskError(f"task {self.kind!r}: limits: {k!r} must be a positive integer, got {v!r}")
+        return dict(limits)
 
     def __repr__(self) -> str:
         return f"<task {self.kind} {self.settings}>"

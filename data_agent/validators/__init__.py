@@ -1,10 +1,10 @@
 """Validators: ``check(record) -> Verdict``; a pipeline runs them in order and
 counts rejections by reason.
 
-The generic checks live here (schema, instruction, dedup, decontamination); the
-answer-format and answer-agreement checks are the domain's task's
-(:meth:`data_agent.tasks.Task.validators`), which uses the same answer
-extraction as the scorer."""
+The generic checks live here (length, schema, instruction, prompt injection,
+dedup, decontamination); the answer-format and answer-agreement checks are the
+domain's task's (:meth:`data_agent.tasks.Task.validators`), which uses the same
+answer extraction as the scorer."""
 
 from __future__ import annotations
 
@@ -50,6 +50,61 @@ class SchemaValidator:
             return Verdict(True, validator=self.name)
         where = "/".join(map(str, err.absolute_path)) or "record"
         return Verdict(False, f"schema: {where}: {err.message}", self.name)
+
+
+class LengthValidator:
+    """Rejects a record with a field longer than the task's limit
+    (:attr:`data_agent.tasks.Task.limits`: input 8,000 and output 16,000
+    characters unless the pack's ``scorer.limits`` says otherwise). First in
+    the pipeline, so no later check sees a huge text."""
+
+    name = "length"
+
+    def __init__(self, limits: dict[str, int]):
+        self.limits = dict(limits)
+
+    def check(self, record: Record) -> Verdict:
+        for f, limit in self.limits.items():
+            n = len(getattr(record, f, "") or "")
+            if n > limit:
+                return Verdict(False, f"length: {f} too long ({n:,} characters; the limit is {limit:,})", self.name)
+        return Verdict(True, validator=self.name)
+
+
+INJECTION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((why, re.compile(p, re.IGNORECASE)) for why, p in (
+    ("tells the model to ignore its instructions",
+     r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:of\s+)?(?:the\s+|your\s+|my\s+|these\s+)?"
+     r"(?:previous\s+|prior\s+|above\s+|earlier\s+|preceding\s+|system\s+)?(?:instructions|prompts?|rules)\b"),
+    ("mentions a system prompt", r"\bsystem\s+prompt"),
+    ("asks for evaluation data",
+     r"\b(?:reveal|print|output|show|leak|dump|repeat|give)\b(?:\s+\w+){0,3}?\s+(?:the\s+)?"
+     r"(?:test|evaluation|eval|validation|held[- ]out|hidden)\s+(?:set|split|data|answers|labels)\b"),
+    ("asks for an API key", r"\bapi[\s_-]?keys?\b"),
+    ("tells the model what it is", r"\b(?:you\s+are\s+now|act\s+as|pretend\s+to\s+be)\s+(?:an?\s+)?"
+                                   r"(?:unrestricted|jailbroken|ai\b|language\s+model|assistant\b|dan\b)"),
+))
+"""Prompt-injection shapes (reason, pattern), matched in a record's input and
+output: text that addresses the model or asks for secrets or evaluation data.
+Few and narrow on purpose: none matches a science seed or a symbolic problem
+(tests/test_hostile_replies.py checks them all)."""
+
+
+class InjectionValidator:
+    """Rejects a record whose input or output matches :data:`INJECTION_PATTERNS`."""
+
+    name = "injection"
+
+    def __init__(self, patterns: tuple[tuple[str, re.Pattern[str]], ...] = INJECTION_PATTERNS):
+        self.patterns = patterns
+
+    def check(self, record: Record) -> Verdict:
+        for f in ("input", "output"):
+            text = getattr(record, f, "") or ""
+            for why, pattern in self.patterns:
+                m = pattern.search(text)
+                if m:
+                    return Verdict(False, f"injection: {f} {why} ({m.group(0)[:60]!r})", self.name)
+        return Verdict(True, validator=self.name)
 
 
 class InstructionValidator:
@@ -141,8 +196,10 @@ class Pipeline:
 def default_pipeline(domain: Domain, seen_inputs: Iterable[str] = ()) -> Pipeline:
     fields = domain.submission_fields()
     return Pipeline([
+        LengthValidator(domain.task.limits),
         SchemaValidator(fields),
         InstructionValidator(domain.instruction),
+        InjectionValidator(),
         *domain.task.validators(),
         ExactDedupValidator(seen_inputs),
         NgramDecontaminationValidator(domain.contamination_hashes(), domain.decontamination_n),
@@ -180,7 +237,8 @@ def validate_submission(path: Path, domain: Domain, expected_n: int | None = Non
 
 
 __all__ = [
-    "Verdict", "Validator", "Pipeline", "SchemaValidator", "InstructionValidator", "FinalLineValidator",
+    "Verdict", "Validator", "Pipeline", "LengthValidator", "SchemaValidator", "InstructionValidator",
+    "InjectionValidator", "INJECTION_PATTERNS", "FinalLineValidator",
     "AnswerAgreementValidator", "ExactDedupValidator", "NgramDecontaminationValidator", "default_pipeline",
     "validate_submission", "SubmissionReport", "SubmissionError", "DataAgentError", "record_schema",
 ]

@@ -16,7 +16,11 @@ any teacher and adds, in one place:
   invalid or truncated replies are re-asked (bounded), then become error
   responses — never exceptions;
 * budgets (checked before every call), a cost meter and an optional ``rich``
-  progress bar.
+  progress bar;
+* every reply, from any teacher, is sanitised as it arrives
+  (:func:`~data_agent.generators.teachers.sanitise.sanitise_response`:
+  unencodable code points and NULs, configured API keys), so nothing that
+  stores or reads it later sees hostile text.
 
 A single bad request never stops the run: it gets a response with ``error``
 set. The run stops early only on :class:`CircuitOpen` or
@@ -50,6 +54,7 @@ from ...logging_utils import redact
 from ..teachers.base import (FatalError, RetryableError, TeacherError, TeacherRequest, TeacherResponse, Usage,
                    parse_json_text)
 from ..teachers.prices import PriceTable
+from ..teachers.sanitise import sanitise_response
 from .budget import Budget, BudgetExceeded, CostMeter
 from .cache import ResponseCache
 
@@ -591,6 +596,7 @@ class TeacherRunner:
             where = "/".join(str(p) for p in error.absolute_path) or "(root)"
             return f"schema violation at {where}: {error.message[:300]}"
         response.parsed = data
+        sanitise_response(response)  # the parsed strings too: a JSON escape may hide a surrogate or a key
         return None
 
     def _progress_text(self) -> str:
@@ -735,6 +741,7 @@ class TeacherRunner:
                 st.inflight_calls -= 1
                 st.inflight_tokens -= est_tokens
                 st.inflight_dollars -= est_dollars
+        sanitise_response(response)  # before it is checked, re-asked with, cached or handed on
         if not response.cost:
             response.cost = self._price(response.usage)
         if not response.model:
@@ -799,6 +806,7 @@ class TeacherRunner:
             responses = await self._call_batch([it.send for it in allowed])
             next_pending: list[_Pending] = []
             for item, response in zip(allowed, responses):
+                sanitise_response(response)  # before it is checked, re-asked with, cached or handed on
                 if not response.cost:
                     response.cost = self._price(response.usage, batch=True)
                 if not response.model:

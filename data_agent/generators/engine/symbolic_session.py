@@ -15,6 +15,7 @@ from ...errors import DataAgentError
 from ...plan import TopicInfo
 from ...tasks import Task
 from ..teachers.base import RequestBuilder, SamplingParams, TeacherRequest, TeacherResponse
+from ..teachers.sanitise import sanitise_response
 from .budget import CostMeter
 
 __all__ = ["SymbolicSession", "symbolic_request_builder", "symbolic_topics"]
@@ -80,7 +81,7 @@ class SymbolicSession:
     async def call(self, requests: list[TeacherRequest]) -> list[TeacherResponse]:
         self.meter.record_requests(len(requests))
         try:
-            return await self.teacher.generate(requests)
+            return [sanitise_response(r) for r in await self.teacher.generate(requests)]
         finally:
             self.meter.save()
 
