@@ -16,7 +16,7 @@ from data_agent.config import (BudgetSettings, ConfigError, RunnerSettings, Teac
 from data_agent.generators.engine.budget import Budget
 from data_agent.generators.engine.runner import RunnerConfig
 
-COMMAND_ONLY = {"--domain", "--preset", "--config", "--run-dir", "--full-eval"}
+COMMAND_ONLY = {"--domain", "--preset", "--config", "--run-dir", "--full-eval", "--force"}
 
 
 def _options(command: str) -> dict[str, tuple[str, ...]]:
@@ -28,7 +28,8 @@ def _options(command: str) -> dict[str, tuple[str, ...]]:
 def test_every_setting_has_help_and_known_metadata():
     for s in settings():
         assert s.help.strip(), s.key
-        assert set(s.field.metadata) <= {"help", "cli", "resumable", "min"}, s.key
+        assert set(s.field.metadata) <= {"help", "cli", "resumable", "min", "gt", "max", "choices",
+                                         "force_above"}, s.key
         assert all(f.startswith("-") for f in s.flags), s.key
 
 
@@ -96,15 +97,16 @@ def test_options_become_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path):
 
 
 def test_ranges_are_checked_in_files_options_and_resumes(tmp_path):
-    with pytest.raises(ConfigError, match="max_concurrency must be at least 1"):
+    with pytest.raises(ConfigError, match=r"^teachers.max_concurrency \(--concurrency\): must be at least 1, got 0$"):
         load_config("smoke", overrides={"teachers.max_concurrency": 0})
-    with pytest.raises(ConfigError, match="n_records must be at least 1"):
+    with pytest.raises(ConfigError, match=r"^n_records \(--n-records\): must be at least 1, got 0$"):
         load_config("smoke", overrides={"n_records": 0})
     f = tmp_path / "c.toml"
     f.write_text("[teachers]\nmax_dollars = -1.0\n")
-    with pytest.raises(ConfigError, match="max_dollars must be at least 0"):
+    with pytest.raises(ConfigError, match=r"c.toml: teachers.max_dollars: must be at least 0, got -1.0$"):
         load_config("smoke", f)
-    with pytest.raises(ConfigError, match="iteration_max_calls must be at least 0"):
+    with pytest.raises(ConfigError, match=r"^teachers.iteration_max_calls \(--iteration-max-calls\): must be at "
+                                          r"least 0, got -1$"):
         apply_overrides(load_config("smoke"), {"teachers.iteration_max_calls": -1})
     r = CliRunner().invoke(cli.app, ["specialize", "--concurrency", "0"])
     assert r.exit_code == 2 and "--concurrency" in r.output
