@@ -137,10 +137,10 @@ def specialize(
     The other options set fields of data_agent/config.py, over the preset and
     the --config file.
     """
-    from .loop import specialize as run
+    cfg = load_config(preset, config, {"domain": domain, **overrides}, force=force)  # None: the file's or default
+    from .loop import specialize as run  # after the checks: a bad value fails before the heavy imports
     from .ui import RichReporter
 
-    cfg = load_config(preset, config, {"domain": domain, **overrides}, force=force)  # None: the file's or default
     if full_eval:
         cfg.eval.val_subset = None
         cfg.eval.test_subset = None
