@@ -21,6 +21,8 @@ def evaluate(domain: str, *, split: str = "val", predictions: Path | None = None
         raise DataAgentError(f"unknown split {split!r} (expected 'val' or 'test')")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise DataAgentError(f"--limit must be a positive number of problems, got {limit!r}")
+    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
+        raise DataAgentError(f"--max-new-tokens must be a positive number of tokens, got {max_new_tokens!r}")
     if (predictions is None) == (model is None):
         raise DataAgentError("give exactly one of --predictions FILE or --model NAME")
     if split == "test":

@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .config import Setting, load_config, settings
+from .config import N_RECORDS_FORCE_ABOVE, Setting, load_config, settings
 from .errors import DataAgentError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
@@ -74,12 +74,13 @@ def _param_name(setting: Setting) -> str:
 def _parameter(setting: Setting) -> inspect.Parameter:
     """The command parameter of a setting's option. Unset options are ``None``
     (the preset, the config file or the run keeps its value); a ``bool``
-    setting's option is a flag; a ``min`` is the option's range."""
+    setting's option is a flag; a ``min`` and ``max`` are the option's range
+    (the other checks are :func:`~data_agent.config.load_config`'s)."""
     kind = _option_type(setting)
     if kind is bool:
         default, annotation = typer.Option(False, *setting.flags, help=setting.help), bool
     else:
-        default = typer.Option(None, *setting.flags, help=setting.help, min=setting.minimum)
+        default = typer.Option(None, *setting.flags, help=setting.help, min=setting.minimum, max=setting.maximum)
         annotation = Optional[kind]
     return inspect.Parameter(_param_name(setting), inspect.Parameter.KEYWORD_ONLY, default=default,
                              annotation=annotation)
@@ -126,6 +127,8 @@ def specialize(
     config: Optional[Path] = typer.Option(None, help="TOML file with option overrides."),
     run_dir: Optional[Path] = typer.Option(None, help="Run directory (default: submissions/<domain>/<timestamp>)."),
     full_eval: bool = typer.Option(False, "--full-eval", help="Score the whole validation and test splits."),
+    force: bool = typer.Option(False, "--force", help=f"Allow values above their sanity bounds (more than "
+                                                      f"{N_RECORDS_FORCE_ABOVE:,} records)."),
     *,
     overrides: dict[str, Any],
 ) -> None:
@@ -134,10 +137,10 @@ def specialize(
     The other options set fields of data_agent/config.py, over the preset and
     the --config file.
     """
-    from .loop import specialize as run
+    cfg = load_config(preset, config, {"domain": domain, **overrides}, force=force)  # None: the file's or default
+    from .loop import specialize as run  # after the checks: a bad value fails before the heavy imports
     from .ui import RichReporter
 
-    cfg = load_config(preset, config, {"domain": domain, **overrides})  # None: the file's or the default
     if full_eval:
         cfg.eval.val_subset = None
         cfg.eval.test_subset = None
@@ -172,8 +175,8 @@ def evaluate(
     split: str = typer.Option("val", help="val or test."),
     predictions: Optional[Path] = typer.Option(None, help="JSONL of {\"id\", \"output\"} produced elsewhere."),
     model: Optional[str] = typer.Option(None, help="Generate with this student instead (name or directory)."),
-    limit: Optional[int] = typer.Option(None, help="Score a deterministic, source-stratified subset."),
-    max_new_tokens: int = typer.Option(192, help="Decoding budget when generating."),
+    limit: Optional[int] = typer.Option(None, min=1, help="Score a deterministic, source-stratified subset."),
+    max_new_tokens: int = typer.Option(192, min=1, help="Decoding budget when generating."),
     output: Optional[Path] = typer.Option(None, help="Write metrics and per-item results to this JSON file."),
 ) -> None:
     """Score predictions (no model needed) or a model on a split."""
@@ -199,7 +202,7 @@ def evaluate(
 def validate(
     submission: Path = typer.Argument(..., help="A submission.json file."),
     domain: str = typer.Option("science", help="Domain pack name or path."),
-    n: Optional[int] = typer.Option(None, "-n", "--n-records", help="Expected number of records."),
+    n: Optional[int] = typer.Option(None, "-n", "--n-records", min=1, help="Expected number of records."),
 ) -> None:
     """Check a submission.json against the domain's format and validators."""
     from .domain import load_domain

@@ -10,8 +10,17 @@ its field is its only declaration: the field's metadata holds
   (``--no-cache``);
 * ``resumable``: a resumed run may change it (budgets, rates and concurrency:
   nothing that changes what is generated);
-* ``min``: the smallest value allowed (checked whenever a configuration is
-  built, so a bad file or option is a one-line :class:`ConfigError`).
+* ``min``, ``gt``, ``max``: the smallest value allowed, a bound the value must
+  exceed, the largest value allowed;
+* ``choices``: the values a string setting may take;
+* ``force_above``: a bound above which :func:`load_config` wants ``force``
+  (``--force``).
+
+A value is checked against its field's type (``int``, ``float``, ``int | None``,
+``Literal[...]``...; an int is a float, a bool is not an int) and that metadata
+whenever it is set: a configuration object never holds a bad value, and a bad
+file, option or resume override is a one-line :class:`ConfigError` naming the
+file and the key, before any work starts.
 
 :func:`settings` lists them; the options of ``specialize`` and ``resume``,
 the settings a resumed run may change and the teacher runner's settings
@@ -22,11 +31,14 @@ never holds secrets: API keys are read from the environment only).
 
 from __future__ import annotations
 
+import functools
+import math
 import os
 import tomllib
 from dataclasses import Field, asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
-from typing import Any, Literal, get_type_hints
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from .errors import DataAgentError
 
@@ -40,15 +52,132 @@ def home_dir() -> Path:
     return Path(os.environ.get("DATA_AGENT_HOME", Path.home() / ".cache" / "data-agent"))
 
 
+N_RECORDS_FORCE_ABOVE = 100_000
+"""The most records per submission a run takes without ``force`` (``--force``):
+more is almost certainly a typo, and would spend hours of teacher calls."""
+
+
+class FieldError(ConfigError):
+    """A field's value is invalid: ``key`` names it (``"train.learning_rate"``)
+    and ``problem`` says what is wrong (``"expected a number, got 'fast'"``)."""
+
+    def __init__(self, key: str, problem: str):
+        super().__init__(f"{key}: {problem}")
+        self.key, self.problem = key, problem
+
+    def within(self, section: str) -> "FieldError":
+        """The same error for the field as a key of ``section`` (``"train"``)."""
+        return FieldError(f"{section}.{self.key}", self.problem)
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _describe(hint: Any) -> str:
+    """What a value of type ``hint`` is, in words ("an integer", "one of lora, full")."""
+    if hint is bool:
+        return "true or false"
+    if hint is int:
+        return "an integer"
+    if hint is float:
+        return "a number"
+    if hint is str:
+        return "a string"
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is Literal:
+        return "one of " + ", ".join(map(str, args))
+    if origin is list:
+        return f"a list of {_describe(args[0]).removeprefix('a ').removeprefix('an ')}s" if args else "a list"
+    if origin in (Union, UnionType):
+        return " or ".join(_describe(a) for a in args if a is not type(None))
+    if is_dataclass(hint):
+        return "a table"
+    return getattr(hint, "__name__", str(hint))
+
+
+def _matches(hint: Any, value: Any) -> bool:
+    """Whether ``value`` is of type ``hint``: an int is a float, a bool is not an
+    int; types this module does not declare settings with are not checked."""
+    if hint is Any:
+        return True
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is Literal:
+        return any(value == a and type(value) is type(a) for a in args)
+    if origin in (Union, UnionType):
+        return any(_matches(a, value) for a in args)
+    if origin is list:
+        return isinstance(value, list) and (not args or all(_matches(args[0], v) for v in value))
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    return True
+
+
+def check_value(f: Field, hint: Any, value: Any) -> str | None:
+    """What is wrong with ``value`` for the field ``f`` of type ``hint`` (its
+    type, then its metadata ``min``, ``gt``, ``max`` and ``choices``), or
+    ``None`` if nothing is."""
+    if not _matches(hint, value):
+        return f"expected {_describe(hint)}, got {_show(value)}"
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"expected a finite number, got {_show(value)}"
+    meta = f.metadata
+    if isinstance(value, (int, float)):
+        if meta.get("min") is not None and value < meta["min"]:
+            return f"must be at least {meta['min']}, got {_show(value)}"
+        if meta.get("gt") is not None and value <= meta["gt"]:
+            return f"must be greater than {meta['gt']}, got {_show(value)}"
+        if meta.get("max") is not None and value > meta["max"]:
+            return f"must be at most {meta['max']}, got {_show(value)}"
+    if meta.get("choices") is not None and value not in meta["choices"]:
+        return f"expected one of {', '.join(meta['choices'])}, got {_show(value)}"
+    return None
+
+
+@functools.cache
+def _checked_fields(cls: type) -> dict[str, tuple[Field, Any]]:
+    """The fields of ``cls`` that declare a setting (``help``) or a range, with
+    their resolved types."""
+    hints = get_type_hints(cls)
+    return {f.name: (f, hints[f.name]) for f in fields(cls)
+            if {"help", "min", "gt", "max", "choices"} & set(f.metadata)}
+
+
 class _Checked:
-    """Base of the configuration dataclasses: checks the ``min`` of their fields
-    on construction (and so on every ``replace``)."""
+    """Base of the configuration dataclasses: every value given to a field that
+    declares a setting is checked against the field's type and its ``min``,
+    ``gt``, ``max`` and ``choices`` when it is set, on construction (and so on
+    every ``replace``) and on assignment; a bad one raises :class:`FieldError`."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        checked = _checked_fields(type(self)).get(name)
+        if checked is not None:
+            problem = check_value(*checked, value)
+            if problem is not None:
+                raise FieldError(name, problem)
+        object.__setattr__(self, name, value)
 
     def __post_init__(self) -> None:
-        for f in fields(self):  # type: ignore[arg-type]
-            low, value = f.metadata.get("min"), getattr(self, f.name)
-            if low is not None and value is not None and value < low:
-                raise ConfigError(f"{f.name} must be at least {low}, got {value}")
+        """Subclasses with checks of their own call this first."""
+
+
+LR_SCHEDULERS = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup",
+                 "inverse_sqrt")
+"""The ``train.lr_scheduler_type`` values: transformers' schedulers that take no
+arguments of their own."""
 
 
 @dataclass
@@ -59,24 +188,27 @@ class TrainConfig(_Checked):
     method: Literal["lora", "full"] = field(default="lora", metadata={
         "help": "lora trains PEFT LoRA adapters (merged into the weights after training); full updates every "
                 "weight."})
-    lora_r: int = field(default=8, metadata={"help": "LoRA rank."})
-    lora_alpha: int = field(default=16, metadata={"help": "LoRA scaling numerator (scale = alpha / r)."})
-    lora_dropout: float = field(default=0.0, metadata={"help": "Dropout on the LoRA path."})
+    lora_r: int = field(default=8, metadata={"help": "LoRA rank.", "min": 1})
+    lora_alpha: int = field(default=16, metadata={"help": "LoRA scaling numerator (scale = alpha / r).", "min": 1})
+    lora_dropout: float = field(default=0.0, metadata={"help": "Dropout on the LoRA path.", "min": 0, "max": 1})
     lora_target_modules: str | list[str] = field(default="all-linear", metadata={
         "help": "Modules that receive adapters (PEFT's all-linear = every linear layer but the head)."})
-    learning_rate: float = field(default=1e-4, metadata={"help": "Peak learning rate."})
-    num_train_epochs: float = field(default=3.0, metadata={"help": "Passes over the submission."})
-    lr_scheduler_type: str = field(default="cosine", metadata={"help": "Learning-rate schedule."})
-    warmup_ratio: float = field(default=0.1, metadata={"help": "Share of steps spent warming up."})
+    learning_rate: float = field(default=1e-4, metadata={"help": "Peak learning rate.", "gt": 0})
+    num_train_epochs: float = field(default=3.0, metadata={"help": "Passes over the submission.", "gt": 0})
+    lr_scheduler_type: str = field(default="cosine", metadata={
+        "help": "Learning-rate schedule (a transformers scheduler that needs no arguments of its own).",
+        "choices": LR_SCHEDULERS})
+    warmup_ratio: float = field(default=0.1, metadata={"help": "Share of steps spent warming up.", "min": 0,
+                                                       "max": 1})
     per_device_train_batch_size: int = field(default=8, metadata={
-        "help": "Examples per optimiser step (before accumulation)."})
+        "help": "Examples per optimiser step (before accumulation).", "min": 1})
     gradient_accumulation_steps: int = field(default=1, metadata={
-        "help": "Micro-batches accumulated per optimiser step."})
+        "help": "Micro-batches accumulated per optimiser step.", "min": 1})
     max_length: int = field(default=768, metadata={
-        "help": "Token limit per example (longer ones are truncated from the end)."})
+        "help": "Token limit per example (longer ones are truncated from the end).", "min": 1})
     bf16: bool = field(default=False, metadata={"help": "bfloat16 mixed precision (GPU recipe)."})
-    seed: int = field(default=42, metadata={"help": "Training seed (data order, dropout, LoRA init)."})
-    weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay."})
+    seed: int = field(default=42, metadata={"help": "Training seed (data order, dropout, LoRA init).", "min": 0})
+    weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay.", "min": 0})
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,8 +226,9 @@ class EvalConfig(_Checked):
                 "both); unset (--full-eval), the whole split.", "cli": "--test-subset", "min": 1})
     max_new_tokens: int = field(default=192, metadata={
         "help": "Decoding budget per problem (decoding stops early once every sequence has finished its answer "
-                "sentence).", "cli": "--max-new-tokens"})
-    batch_size: int = field(default=16, metadata={"help": "Problems decoded together (length-sorted, left-padded)."})
+                "sentence).", "cli": "--max-new-tokens", "min": 1})
+    batch_size: int = field(default=16, metadata={"help": "Problems decoded together (length-sorted, left-padded).",
+                                                  "min": 1})
 
 
 @dataclass
@@ -111,16 +244,18 @@ class RunnerSettings(_Checked):
         "min": 1})
     requests_per_minute: int | None = field(default=None, metadata={
         "help": "LLM teacher requests per minute, paced evenly (one start every 60/rpm seconds, so no burst trips "
-                "a provider's per-second enforcement); unlimited if unset.", "cli": "--rpm", "resumable": True})
+                "a provider's per-second enforcement); unlimited if unset (0 is not a way to unset it).", "cli": "--rpm",
+        "resumable": True, "min": 1})
     tokens_per_minute: int | None = field(default=None, metadata={
         "help": "LLM teacher tokens per minute (a call is charged its prompt estimate + max_tokens before it "
-                "starts, corrected to the reported usage when it returns); unlimited if unset.", "cli": "--tpm",
-        "resumable": True})
+                "starts, corrected to the reported usage when it returns); unlimited if unset (0 is not a way to unset it).",
+        "cli": "--tpm", "resumable": True, "min": 1})
     max_retries: int = field(default=5, metadata={
         "help": "Retries of a request after a retryable failure (429, 5xx, timeouts, connection errors), so at "
                 "most max_retries + 1 attempts; other errors are not retried.", "min": 0})
     timeout: float | None = field(default=120.0, metadata={
-        "help": "Seconds before one attempt is abandoned (a retryable failure); local teachers have none."})
+        "help": "Seconds before one attempt is abandoned (a retryable failure); local teachers have none.",
+        "gt": 0})
     max_reasks: int = field(default=2, metadata={
         "help": "Re-asks of a request whose reply is invalid against its JSON schema or truncated at max_tokens; "
                 "then the response is an error, a counted rejection (hf: teachers are not re-asked).", "min": 0})
@@ -162,8 +297,9 @@ class TeacherConfig(BudgetSettings, RunnerSettings):
     never go here: they are read from the environment (``OPENAI_API_KEY``,
     ``ANTHROPIC_API_KEY``)."""
 
-    temperature: float = field(default=0.8, metadata={"help": "Sampling temperature of generation requests."})
-    max_tokens: int = field(default=1024, metadata={"help": "Completion budget of one request."})
+    temperature: float = field(default=0.8, metadata={"help": "Sampling temperature of generation requests.",
+                                                      "min": 0})
+    max_tokens: int = field(default=1024, metadata={"help": "Completion budget of one request.", "min": 1})
     cache_dir: str | None = field(default=None, metadata={
         "help": "Folder of the teacher response cache, teacher.sqlite (default: $DATA_AGENT_HOME/cache).",
         "cli": "--cache-dir"})
@@ -176,7 +312,8 @@ class RunConfig(_Checked):
     """One `specialize` run."""
 
     domain: str = field(default="science", metadata={"help": "Domain pack name (under domains/) or path."})
-    preset: str = field(default="cpu", metadata={"help": "The preset these values came from (cpu, gpu or smoke)."})
+    preset: str = field(default="cpu", metadata={"help": "The preset these values came from (cpu, gpu or smoke).",
+                                                 "choices": ("cpu", "gpu", "smoke")})
     student: str = field(default="smollm2-135m", metadata={
         "help": "Student model: smollm2-135m (embedded), tiny-llama, a model directory or a hub name.",
         "cli": "--student"})
@@ -188,20 +325,23 @@ class RunConfig(_Checked):
         "help": "Engineer spec: heuristic (default; the offline planner/reflector) or a model spec like "
                 "--teacher's.", "cli": "--engineer"})
     n_records: int = field(default=64, metadata={
-        "help": "Records in each iteration's submission (exactly this many valid records).",
-        "cli": ("--n-records", "-n"), "min": 1})
+        "help": "Records in each iteration's submission (exactly this many valid records); more than "
+                f"{N_RECORDS_FORCE_ABOVE:,} needs --force.",
+        "cli": ("--n-records", "-n"), "min": 1, "force_above": N_RECORDS_FORCE_ABOVE})
     iterations: int = field(default=2, metadata={
         "help": "Plan -> generate -> validate -> train -> evaluate cycles.", "cli": "--iterations", "min": 1})
     max_generation_factor: float = field(default=4.0, metadata={
         "help": "Generation budget per iteration: at most n_records * factor teacher requests; the run stops with "
-                "an error if fewer valid records result.", "cli": "--max-generation-factor"})
+                "an error if fewer valid records result.", "cli": "--max-generation-factor", "gt": 0})
     seed: int = field(default=0, metadata={
         "help": "Seed for problem sampling (training uses train.seed).", "cli": "--seed"})
     selection: str = field(default="first", metadata={
         "help": "Which of each allocation's accepted records a submission keeps: first (the earliest requests) "
-                "or random (a seeded sample); see data_agent/generators/selection.py.", "cli": "--selection"})
+                "or random (a seeded sample); see data_agent/generators/selection.py.", "cli": "--selection",
+        "choices": ("first", "random")})
     keep_models: str = field(default="best", metadata={
-        "help": "Which trained models stay on disk: best (the current best iteration) or all."})
+        "help": "Which trained models stay on disk: best (the current best iteration) or all.",
+        "choices": ("best", "all")})
     train: TrainConfig = field(default_factory=TrainConfig, metadata={
         "help": "How the student is fine-tuned ([train] in a config file)."})
     eval: EvalConfig = field(default_factory=EvalConfig, metadata={
@@ -214,11 +354,16 @@ class RunConfig(_Checked):
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
+        """The configuration ``to_dict`` wrote; a bad value raises :class:`FieldError`
+        naming its key (``"train.learning_rate"``)."""
         d = dict(d)
-        train = TrainConfig(**d.pop("train", {}))
-        ev = EvalConfig(**d.pop("eval", {}))
-        tc = TeacherConfig(**d.pop("teachers", {}))
-        return cls(**d, train=train, eval=ev, teachers=tc)
+        sections = {}
+        for name, kind in (("train", TrainConfig), ("eval", EvalConfig), ("teachers", TeacherConfig)):
+            try:
+                sections[name] = kind(**d.pop(name, {}))
+            except FieldError as e:
+                raise e.within(name) from None
+        return cls(**d, **sections)
 
 
 @dataclass(frozen=True)
@@ -255,6 +400,25 @@ class Setting:
     def minimum(self) -> Any:
         """The smallest value allowed (``None``: any)."""
         return self.field.metadata.get("min")
+
+    @property
+    def maximum(self) -> Any:
+        """The largest value allowed (``None``: any)."""
+        return self.field.metadata.get("max")
+
+    @property
+    def choices(self) -> tuple[str, ...] | None:
+        """The values allowed (``None``: any of its type)."""
+        return self.field.metadata.get("choices")
+
+    @property
+    def force_above(self) -> Any:
+        """The bound above which a value needs ``force`` (``None``: none)."""
+        return self.field.metadata.get("force_above")
+
+    def check(self, value: Any) -> str | None:
+        """What is wrong with ``value`` for this setting, or ``None``."""
+        return check_value(self.field, self.type, value)
 
 
 def settings(cls: type = RunConfig, prefix: str = "") -> list[Setting]:
@@ -313,46 +477,110 @@ def _smoke() -> RunConfig:
 PRESETS = {"cpu": _cpu, "gpu": _gpu, "smoke": _smoke}
 
 
-def _merge(cfg: Any, updates: dict[str, Any], where: str) -> Any:
-    names = {f.name: f for f in fields(cfg)}
+def _merge(cfg: Any, updates: dict[str, Any], where: str, section: str = "") -> Any:
+    """``cfg`` with ``updates`` (a TOML table: sections are tables) applied. An
+    unknown key raises :class:`ConfigError` starting with ``where``; a bad value,
+    :class:`FieldError` naming its key (``"train.learning_rate"``)."""
+    names = {f.name for f in fields(cfg)}
     changes = {}
     for k, v in updates.items():
+        key = section + k
         if k not in names:
-            raise ConfigError(f"{where}: unknown option {k!r} (known: {', '.join(sorted(names))})")
+            raise ConfigError(f"{where}: unknown option {key!r} (known: {', '.join(sorted(names))})")
         cur = getattr(cfg, k)
-        if hasattr(cur, "__dataclass_fields__"):
+        if is_dataclass(cur):
             if not isinstance(v, dict):
-                raise ConfigError(f"{where}: {k!r} must be a table")
-            changes[k] = _merge(cur, v, f"{where}.{k}")
+                raise FieldError(key, f"expected a table ([{key}]), got {_show(v)}")
+            changes[k] = _merge(cur, v, where, f"{key}.")
         else:
             changes[k] = v
-    return replace(cfg, **changes)
+    try:
+        return replace(cfg, **changes)
+    except FieldError as e:
+        raise (e.within(section.rstrip(".")) if section else e) from None
+
+
+def _option(key: str) -> str:
+    """``key`` and its command-line option: ``"teachers.requests_per_minute (--rpm)"``."""
+    s = next((s for s in settings() if s.key == key), None)
+    return f"{key} ({s.flags[0]})" if s is not None and s.flags else key
 
 
 def apply_overrides(cfg: RunConfig, overrides: dict[str, Any]) -> RunConfig:
-    """``cfg`` with ``{"field": v, "section.field": v}`` applied (``None`` values ignored)."""
-    flat = {k: v for k, v in overrides.items() if v is not None and "." not in k}
-    nested: dict[str, dict[str, Any]] = {}
+    """``cfg`` with ``{"field": v, "section.field": v}`` applied (``None`` values
+    ignored); a bad key or value raises a one-line :class:`ConfigError` naming
+    the key and its command-line option."""
+    nested: dict[str, Any] = {}
     for k, v in overrides.items():
-        if v is not None and "." in k:
-            a, b = k.split(".", 1)
-            nested.setdefault(a, {})[b] = v
-    return _merge(cfg, {**flat, **nested}, "options")
+        if v is None:
+            continue
+        head, _, rest = k.partition(".")
+        if rest:
+            nested.setdefault(head, {})
+            if not isinstance(nested[head], dict):
+                raise ConfigError(f"options: {head} is a section, not a value")
+            nested[head][rest] = v
+        else:
+            nested[k] = v
+    try:
+        return _merge(cfg, nested, "options")
+    except FieldError as e:
+        raise ConfigError(f"{_option(e.key)}: {e.problem}") from None
 
 
-def load_config(preset: str = "cpu", file: Path | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
-    """Preset, then a TOML file, then CLI overrides (``None`` values ignored)."""
+def check_force(cfg: RunConfig, force: bool = False) -> None:
+    """Refuse a value above its setting's ``force_above`` bound (e.g. more than
+    :data:`N_RECORDS_FORCE_ABOVE` records) unless ``force``."""
+    if force:
+        return
+    for s in settings():
+        bound = s.force_above
+        if bound is None:
+            continue
+        value = functools.reduce(getattr, s.key.split("."), cfg)
+        if value is not None and value > bound:
+            raise ConfigError(f"{_option(s.key)}: {value:,} is above the bound of {bound:,}, almost certainly a "
+                              f"mistake; lower it, or pass --force to run it anyway")
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file's content; a missing, unreadable, non-UTF-8 or malformed file
+    raises a one-line :class:`ConfigError` naming it."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read ({e.strerror or e})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 text (byte 0x{data[e.start]:02x})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: {e}") from None
+
+
+def load_config(preset: str = "cpu", file: Path | None = None, overrides: dict[str, Any] | None = None,
+                force: bool = False) -> RunConfig:
+    """Preset, then a TOML file, then CLI overrides (``None`` values ignored).
+
+    Every value is checked (type, range, allowed values) as it is set, and a
+    value above its setting's ``force_above`` bound needs ``force``: a bad one
+    raises a one-line :class:`ConfigError` naming the file (or option) and the
+    key, before anything is created."""
     if preset not in PRESETS:
         raise ConfigError(f"unknown preset {preset!r} (known: {', '.join(PRESETS)})")
     cfg = PRESETS[preset]()
     if file is not None:
         try:
-            data = tomllib.loads(Path(file).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{file}: file not found") from None
-        except tomllib.TOMLDecodeError as e:
+            cfg = _merge(cfg, read_toml(file), str(file))
+        except FieldError as e:
             raise ConfigError(f"{file}: {e}") from None
-        cfg = _merge(cfg, data, str(file))
     if overrides:
         cfg = apply_overrides(cfg, overrides)
+    check_force(cfg, force)
     return cfg

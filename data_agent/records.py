@@ -83,12 +83,21 @@ class Record:
 
 
 def read_text(path: Path, error: type[DataAgentError] = SubmissionError) -> str:
-    """A file's text; a missing file raises ``error`` ("<path>: file not found")."""
+    """A file's text, read as UTF-8. A missing or unreadable file raises ``error``
+    ("<path>: file not found"), and so does one that is not UTF-8, naming the
+    line of the first bad byte ("<path>:<line>: not UTF-8 text (byte 0xff)")."""
     path = Path(path)
     try:
-        return path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise error(f"{path}: file not found") from None
+    except OSError as e:
+        raise error(f"{path}: cannot read ({e.strerror or e})") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise error(f"{path}:{line}: not UTF-8 text (byte 0x{data[e.start]:02x})") from None
 
 
 def parse_json(text: str, path: Path, error: type[DataAgentError] = SubmissionError, line: int = 1) -> Any:

@@ -1,6 +1,7 @@
 """Bad input gets a one-line error naming the file, line or field; non-zero exit; no traceback."""
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -165,3 +166,81 @@ def test_resume_refuses_to_change_what_is_generated(tmp_path):
     (run_dir / "state.json").write_text(json.dumps({"status": "running", "steps": {}, "order": []}))
     with pytest.raises(Exception, match="cannot change n_records"):
         resume(run_dir, overrides={"n_records": 5})
+
+
+# ------------------------------------------------------------------ values and encodings
+
+def test_bad_config_value_is_one_line_before_any_run_directory(tmp_path):
+    f = tmp_path / "run.toml"
+    f.write_text('[train]\nlearning_rate = "fast"\n')
+    cp = run("specialize", "--preset", "smoke", "--config", str(f), "--run-dir", str(tmp_path / "run"))
+    assert cp.returncode == 2
+    assert_clean_error(cp, f"{f}: train.learning_rate: expected a number, got 'fast'")
+    assert not (tmp_path / "run").exists()
+
+
+def test_too_many_records_without_force_is_one_line(tmp_path):
+    cp = run("specialize", "--preset", "smoke", "-n", "1000000", "--run-dir", str(tmp_path / "run"))
+    assert_clean_error(cp, "n_records (--n-records): 1,000,000 is above the bound of 100,000", "--force")
+    assert not (tmp_path / "run").exists()
+
+
+def test_predictions_with_a_duplicate_id(tmp_path):
+    from data_agent.api import evaluate
+    from data_agent.errors import DataAgentError
+    from data_agent.trainers.evaluate import read_predictions
+
+    items = load_domain("science").val_items()
+    p = tmp_path / "preds.jsonl"
+    p.write_text("".join(json.dumps({"id": it.id, "output": "x"}) + "\n" for it in (items[0], items[1], items[0])))
+    message = f"{p}:3: duplicate id {items[0].id!r} (first on line 1)"
+    with pytest.raises(DataAgentError) as e:
+        read_predictions(p)
+    assert str(e.value) == message
+    with pytest.raises(DataAgentError, match=re.escape(message)):
+        evaluate("science", split="val", predictions=p)
+
+
+def test_predictions_that_are_not_utf8(tmp_path):
+    from data_agent.errors import DataAgentError
+    from data_agent.trainers.evaluate import read_predictions
+
+    p = tmp_path / "preds.jsonl"
+    p.write_bytes(b'{"id": "a", "output": "x"}\n{"id": "b", "output": "caf\xe9"}\n')
+    with pytest.raises(DataAgentError) as e:
+        read_predictions(p)
+    assert str(e.value) == f"{p}:2: not UTF-8 text (byte 0xe9)"
+
+
+def test_pack_files_that_are_not_utf8(science_copy):
+    from data_agent.domain import DomainError
+
+    p = science_copy / "val.jsonl"
+    lines = p.read_bytes().split(b"\n")
+    lines[4] = lines[4].replace(b'"', b'"\xff', 1)
+    p.write_bytes(b"\n".join(lines))
+    with pytest.raises(DomainError, match=rf"^{re.escape(str(p))}:5: not UTF-8 text \(byte 0xff\)$"):
+        load_domain(str(science_copy))
+    manifest = science_copy / "pack.json"
+    manifest.write_bytes(manifest.read_bytes().replace(b"{", b"{\xc3", 1))
+    with pytest.raises(DomainError, match=rf"^{re.escape(str(manifest))}:1: not UTF-8 text \(byte 0xc3\)$"):
+        load_domain(str(science_copy))
+
+
+def test_submission_that_is_not_utf8(tmp_path):
+    from data_agent.records import SubmissionError, read_submission
+
+    p = _submission(tmp_path, lambda rows: None)
+    p.write_bytes(p.read_bytes().replace(b"[", b"[\n\x80", 1))
+    with pytest.raises(SubmissionError) as e:
+        read_submission(p)
+    assert str(e.value) == f"{p}:2: not UTF-8 text (byte 0x80)"
+    assert_clean_error(run("validate", str(p)), "submission.json:2: not UTF-8 text (byte 0x80)")
+
+
+def test_evaluate_refuses_a_non_positive_decoding_budget(tmp_path):
+    from data_agent.api import evaluate
+    from data_agent.errors import DataAgentError
+
+    with pytest.raises(DataAgentError, match=r"--max-new-tokens must be a positive number of tokens, got 0"):
+        evaluate("science", split="val", predictions=tmp_path / "p.jsonl", max_new_tokens=0)

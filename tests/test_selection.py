@@ -41,7 +41,10 @@ def test_an_unknown_policy_in_the_config_fails_before_the_run_starts(tmp_path):
     from data_agent.config import load_config
     from data_agent.loop import specialize
 
-    cfg = load_config("smoke", overrides={"selection": "best"})
+    with pytest.raises(DataAgentError, match="selection \\(--selection\\): expected one of first, random, got 'best'"):
+        load_config("smoke", overrides={"selection": "best"})
+    cfg = load_config("smoke")
+    object.__setattr__(cfg, "selection", "best")  # past the configuration's own check: the loop checks too
     with pytest.raises(DataAgentError, match="unknown selection policy 'best' \\(known: first, random\\)"):
         specialize(cfg, run_dir=tmp_path / "run")
     assert not (tmp_path / "run").exists()

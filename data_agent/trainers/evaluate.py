@@ -117,13 +117,20 @@ def evaluate_model(model_path: Path | str, items: list[EvalItem], instruction: s
 
 
 def read_predictions(path: Path) -> dict[str, str]:
-    """Predictions JSONL: one ``{"id": ..., "output": ...}`` per line."""
+    """Predictions JSONL: one ``{"id": ..., "output": ...}`` per line. An id that
+    appears twice is an error naming the line of the second one (which output
+    counts would be a guess)."""
     out: dict[str, str] = {}
+    first_line: dict[str, int] = {}
     for n, row in iter_jsonl(path, what="an object with 'id' and 'output'", error=DataAgentError):
         for k in ("id", "output"):
             if k not in row:
                 raise DataAgentError(f"{path}:{n}: missing field {k!r}")
         if not isinstance(row["output"], str):
             raise DataAgentError(f"{path}:{n}: field 'output' must be a string")
-        out[str(row["id"])] = row["output"]
+        key = str(row["id"])
+        if key in first_line:
+            raise DataAgentError(f"{path}:{n}: duplicate id {key!r} (first on line {first_line[key]})")
+        first_line[key] = n
+        out[key] = row["output"]
     return out
