@@ -160,3 +160,36 @@ def test_resume_never_deletes_the_model_the_final_test_needs(finished_run: Path,
     with pytest.raises(DataAgentError, match=rf"iteration {other} \(best on validation\) is missing"):
         resume(d)
     assert (d / f"iter-{best:02d}" / "model" / "config.json").is_file()
+
+
+@slow
+def test_a_model_missing_at_eval_val_is_retrained_as_the_message_says(finished_run: Path, tmp_path: Path) -> None:
+    d = _copy(finished_run, tmp_path)
+    state = _state(d)
+    best = state["best_iteration"]
+    for step in (f"iter-{best:02d}/eval-val", "final/test"):
+        del state["steps"][step]
+    (d / "state.json").write_text(json.dumps(state))
+    shutil.rmtree(d / f"iter-{best:02d}" / "model")
+    with pytest.raises(DataAgentError, match=rf"trained model missing; delete the 'iter-{best:02d}/train' step"):
+        resume(d)
+    state = _state(d)
+    del state["steps"][f"iter-{best:02d}/train"]
+    (d / "state.json").write_text(json.dumps(state))
+    resume(d)
+    assert _state(d)["status"] == "done" and f"iter-{best:02d}/eval-val" in _state(d)["steps"]
+
+
+@slow
+def test_specialize_into_a_run_and_report_of_an_unfinished_run_point_to_resume(finished_run: Path,
+                                                                               tmp_path: Path) -> None:
+    from data_agent.report import write_report
+
+    d = _copy(finished_run, tmp_path)
+    with pytest.raises(DataAgentError, match=rf"already holds a run: use `data-agent resume {re.escape(str(d))}`"):
+        specialize(load_config("smoke"), run_dir=d)
+    (d / "metrics.json").unlink()
+    with pytest.raises(DataAgentError, match=rf"the run has not finished; `data-agent resume {re.escape(str(d))}`"):
+        write_report(d)
+    resume(d)
+    assert write_report(d).is_file()
