@@ -332,7 +332,8 @@ class RunConfig(_Checked):
         "help": "Plan -> generate -> validate -> train -> evaluate cycles.", "cli": "--iterations", "min": 1})
     max_generation_factor: float = field(default=4.0, metadata={
         "help": "Generation budget per iteration: at most n_records * factor teacher requests; the run stops with "
-                "an error if fewer valid records result.", "cli": "--max-generation-factor", "gt": 0})
+                "an error if fewer valid records result.", "cli": "--max-generation-factor", "gt": 0,
+        "resumable": True})
     seed: int = field(default=0, metadata={
         "help": "Seed for problem sampling (training uses train.seed).", "cli": "--seed"})
     selection: str = field(default="first", metadata={

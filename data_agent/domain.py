@@ -34,7 +34,8 @@ from .records import EvalItem, atomic_write_json, parse_json, read_json, read_te
 from .tasks import Task, TaskError, get_task
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
-REQUIRED_MANIFEST_KEYS = ("name", "instruction", "splits", "seeds", "sample_submission", "description", "files")
+REQUIRED_MANIFEST_KEYS = ("name", "instruction", "splits", "seeds", "sample_submission", "description", "files",
+                          "decontamination")
 
 
 class DomainError(DataAgentError):
@@ -150,6 +151,14 @@ class Domain:
     path: Path
     manifest: dict[str, Any]
 
+    def file(self, field: str) -> Path:
+        """The file a manifest field names (``"seeds"``, ``"splits.val"``...), checked
+        to lie inside the pack folder."""
+        value: Any = self.manifest
+        for part in field.split("."):
+            value = value[part]
+        return inside_pack(self.path, value, field)
+
     # ---- manifest fields
     @property
     def instruction(self) -> str:
@@ -179,14 +188,14 @@ class Domain:
 
     @property
     def description(self) -> str:
-        return (self.path / self.manifest["description"]).read_text(encoding="utf-8")
+        return self.file("description").read_text(encoding="utf-8")
 
     @property
     def decontamination_n(self) -> int:
         return int(self.manifest.get("decontamination", {}).get("n", 8))
 
     def sample_submission(self) -> list[dict[str, str]]:
-        p = self.path / self.manifest["sample_submission"]
+        p = self.file("sample_submission")
         data = read_json(p, DomainError)
         if not isinstance(data, list) or not data or not all(isinstance(r, dict) for r in data):
             raise DomainError(f"{p}: expected a non-empty JSON list of records")
@@ -197,7 +206,7 @@ class Domain:
 
     # ---- data
     def seeds(self) -> list[dict[str, Any]]:
-        return read_jsonl(self.path / self.manifest["seeds"])
+        return read_jsonl(self.file("seeds"))
 
     def _items(self, split: str) -> list[EvalItem]:
         """The one function that reads a split; the test split only inside
@@ -205,7 +214,7 @@ class Domain:
         if split == "test" and not _test_is_unsealed():
             raise SealedSplitError(
                 f"the test split of domain {self.name!r} is sealed: it is read only by the final scoring step")
-        p = self.path / self.manifest["splits"][split]
+        p = self.file(f"splits.{split}")
         task = self.task
         items = []
         for i, r in iter_jsonl(p):  # i: the line number, for errors
@@ -231,7 +240,7 @@ class Domain:
     def contamination_hashes(self) -> set[str]:
         """Hashed word n-grams of validation and test problems (from the pack's
         fingerprint file; the test split itself is not read)."""
-        p = self.path / self.manifest["decontamination"]["file"]
+        p = self.file("decontamination.file")
         data = read_json(p, DomainError)
         if not isinstance(data, dict) or not isinstance(data.get("hashes"), list):
             raise DomainError(f"{p}: expected an object with a 'hashes' list")
@@ -240,45 +249,135 @@ class Domain:
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
+_FILE = {"type": "string", "minLength": 1, "x-expected": "a file name inside the pack"}
+_COUNT = {"type": "integer", "minimum": 0}
+
+PACK_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "pack.json",
+    "description": (
+        "The manifest of a domain pack. Every file it names is a path relative to the pack folder and must "
+        "lie inside it (no '..', no absolute path, no symlink out). Fields: name (a plain folder name), "
+        "instruction (the prompt every record carries), description (a Markdown file), splits ({val, test}: "
+        "JSONL files), seeds (a JSONL file), sample_submission (a JSON list of records), decontamination "
+        "({file: the hashed n-gram fingerprints, n: the n-gram length}), files ({file: sha256}), and optionally "
+        "title, license (a file), attribution, scorer ({kind, ...task settings}), sources ({source: subject}), "
+        "skills ([{name, subject, description, sources}]) and counts ({split: rows}). Unknown fields are allowed."),
+    "type": "object",
+    "required": ["name", "instruction", "splits", "seeds", "sample_submission", "description", "files",
+                 "decontamination"],
+    "properties": {
+        "name": {"type": "string", "pattern": r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.-]*$",
+                 "x-message": "must be a plain name (letters, digits, '_', '-', '.')"},
+        "title": {"type": "string"},
+        "instruction": {"type": "string", "minLength": 1},
+        "description": _FILE,
+        "license": _FILE,
+        "attribution": {"type": "string"},
+        "seeds": _FILE,
+        "sample_submission": _FILE,
+        "splits": {"type": "object", "required": ["val", "test"],
+                   "properties": {"val": _FILE, "test": _FILE},
+                   "x-message": "'splits' must be an object naming a 'val' and a 'test' file"},
+        "decontamination": {"type": "object", "required": ["file"],
+                            "properties": {"file": _FILE, "n": {"type": "integer", "minimum": 1}}},
+        "files": {"type": "object", "additionalProperties": {"type": "string", "pattern": "^[0-9a-f]{64}$",
+                                                              "x-expected": "a sha256 (64 hex digits)"}},
+        "scorer": {"type": "object", "x-message": "expected an object with a 'kind'"},
+        "sources": {"type": "object", "additionalProperties": {"type": "string"}},
+        "skills": {"type": "array", "items": {
+            "type": "object", "required": ["name"],
+            "properties": {"name": {"type": "string", "pattern": r"\S", "x-expected": "a non-empty name"},
+                           "subject": {"type": "string"}, "description": {"type": "string"},
+                           "sources": {"type": "array", "items": {"type": "string"},
+                                       "x-expected": "a list of source names"}},
+            "x-expected": "an object with a non-empty 'name'"}},
+        "counts": {"type": "object", "additionalProperties": _COUNT},
+    },
+}
+"""The JSON Schema of ``pack.json`` (draft 2020-12); :func:`load_domain` checks a
+manifest against it before reading anything else. ``x-message`` and ``x-expected``
+are this module's own keywords: the error message for a field (ignored by validators)."""
+
+_TYPE_WORDS = {"object": "an object", "array": "a list", "string": "a string", "integer": "an integer",
+               "number": "a number", "boolean": "true or false"}
+
+
+def _field_name(path: Any) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _check_schema(manifest: Any, where: Path) -> None:
+    """Check ``manifest`` against :data:`PACK_SCHEMA`; the most relevant error is
+    raised as one line naming the field ("pack.json: files: expected an object")."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    err = best_match(Draft202012Validator(PACK_SCHEMA).iter_errors(manifest))
+    if err is None:
+        return
+    field = _field_name(err.absolute_path)
+    if err.validator == "required":
+        missing = next((k for k in err.validator_value if isinstance(err.instance, dict) and k not in err.instance),
+                       "?")
+        parent_schema = err.schema
+        if parent_schema.get("x-message"):
+            raise DomainError(f"{where}: {parent_schema['x-message']}")
+        raise DomainError(f"{where}: missing field {_field_name([*err.absolute_path, missing])!r}")
+    # a field's own message, or the nearest enclosing one (skills[1].name -> skills[1]'s)
+    schema = err.schema if isinstance(err.schema, dict) else {}
+    msg = schema.get("x-message")
+    if msg:
+        raise DomainError(f"{where}: {msg}" if msg.startswith("'") else f"{where}: {field}: {msg}")
+    if err.validator == "type":
+        types = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
+        expected = schema.get("x-expected") or " or ".join(_TYPE_WORDS.get(t, t) for t in types)
+        raise DomainError(f"{where}: {field or 'the manifest'}: expected {expected}, "
+                          f"got {type(err.instance).__name__}")
+    expected = schema.get("x-expected")
+    if expected:
+        raise DomainError(f"{where}: {field}: expected {expected}, got {err.instance!r}")
+    raise DomainError(f"{where}: {field or 'the manifest'}: {err.message}")
+
+
+def pack_paths(manifest: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every file the manifest names, as ``(field, path)`` (``files`` keys included)."""
+    out = [(f"splits.{k}", v) for k, v in manifest["splits"].items() if k in ("val", "test")]
+    out += [(k, manifest[k]) for k in ("seeds", "sample_submission", "description", "license") if k in manifest]
+    out.append(("decontamination.file", manifest["decontamination"]["file"]))
+    out += [("files", k) for k in manifest["files"]]
+    return out
+
+
+def inside_pack(pack_dir: Path, rel: str, field: str, where: Path | None = None) -> Path:
+    """``pack_dir / rel``, checked to lie inside the pack folder once resolved
+    (``..``, an absolute path or a symlink out is a :class:`DomainError` naming the field)."""
+    root = Path(pack_dir).resolve()
+    target = (root / rel).resolve()
+    if not target.is_relative_to(root):
+        raise DomainError(f"{where or Path(pack_dir) / 'pack.json'}: {field}: {rel!r} lies outside the pack folder "
+                          f"(pack files are paths inside {Path(pack_dir)})")
+    return Path(pack_dir) / rel
+
 
 def _check_layout(manifest: dict[str, Any], where: Path) -> None:
-    """The pack's name is a plain folder name (it becomes part of run paths); the
-    splits are ``{"val": file, "test": file}``; the split and seed files are distinct."""
-    name = manifest["name"]
-    if not isinstance(name, str) or not _NAME_RE.match(name) or ".." in name:
-        raise DomainError(f"{where}: name {name!r} must be a plain name (letters, digits, '_', '-', '.')")
+    """What the schema does not say: every named file lies inside the pack; the
+    split and seed files are distinct; skill names are unique."""
+    for field, rel in pack_paths(manifest):
+        inside_pack(where.parent, rel, field, where)
     splits = manifest["splits"]
-    if not isinstance(splits, dict) or not all(isinstance(splits.get(k), str) and splits[k] for k in ("val", "test")):
-        raise DomainError(f"{where}: 'splits' must be an object naming a 'val' and a 'test' file")
-    for key in ("seeds", "sample_submission", "description"):
-        if not isinstance(manifest[key], str) or not manifest[key]:
-            raise DomainError(f"{where}: {key!r} must name a file")
     files = [splits["val"], splits["test"], manifest["seeds"]]
     if len(set(files)) != len(files):
         raise DomainError(f"{where}: the val split, the test split and the seeds must be different files "
                           f"(got {', '.join(files)})")
-
-
-def _check_skills(manifest: dict[str, Any], where: Path) -> None:
-    """``skills``: a list of ``{"name", "description", "subject", "sources"}`` with unique names."""
-    skills = manifest.get("skills")
-    if skills is None:
-        return
-    if not isinstance(skills, list):
-        raise DomainError(f"{where}: 'skills' must be a list")
     seen: set[str] = set()
-    for i, sk in enumerate(skills):
-        if not isinstance(sk, dict) or not isinstance(sk.get("name"), str) or not sk["name"].strip():
-            raise DomainError(f"{where}: skills[{i}]: expected an object with a non-empty 'name'")
+    for i, sk in enumerate(manifest.get("skills") or []):
         if sk["name"] in seen:
             raise DomainError(f"{where}: skills[{i}]: duplicate skill name {sk['name']!r}")
         seen.add(sk["name"])
-        for key in ("description", "subject"):
-            if key in sk and not isinstance(sk[key], str):
-                raise DomainError(f"{where}: skills[{i}].{key}: expected a string")
-        srcs = sk.get("sources", [])
-        if not isinstance(srcs, list) or not all(isinstance(x, str) for x in srcs):
-            raise DomainError(f"{where}: skills[{i}].sources: expected a list of source names")
 
 
 def largest_remainder(weights: dict[str, float], total: int) -> dict[str, int]:
@@ -336,16 +435,13 @@ def load_domain(name_or_path: str | Path, verify: bool = True) -> Domain:
     if not manifest_path.is_file():
         raise DomainError(f"{manifest_path}: file not found (every domain pack needs a pack.json manifest)")
     manifest = read_json(manifest_path, DomainError)
-    for k in REQUIRED_MANIFEST_KEYS:
-        if k not in manifest:
-            raise DomainError(f"{manifest_path}: missing field {k!r}")
+    _check_schema(manifest, manifest_path)  # the structure first: nothing below meets a wrong type
     _check_layout(manifest, manifest_path)
-    _check_skills(manifest, manifest_path)
     dom = Domain(name=manifest["name"], path=p, manifest=manifest)
     dom.task  # an unknown task kind or a bad scorer setting fails here, before any work
     if verify:
         for fname, digest in manifest["files"].items():
-            f = p / fname
+            f = inside_pack(p, fname, "files", manifest_path)
             if not f.is_file():
                 raise DomainError(f"{f}: file not found (listed in {manifest_path})")
             if sha256_file(f) != digest:
@@ -367,7 +463,7 @@ def load_domain(name_or_path: str | Path, verify: bool = True) -> Domain:
 def _check_sample(dom: Domain) -> None:
     """The sample submission shows the format: every record has the pack's
     instruction and ends with the task's final answer line."""
-    path = dom.path / dom.manifest["sample_submission"]
+    path = dom.file("sample_submission")
     for i, rec in enumerate(dom.sample_submission()):
         if rec.get("instruction") != dom.instruction:
             raise DomainError(f"{path}: record {i}: 'instruction' differs from pack.json's instruction")

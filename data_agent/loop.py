@@ -40,14 +40,35 @@ from .validators import default_pipeline
 
 
 class RunState:
-    """``state.json``: the steps that are done, in order, with their results."""
+    """``state.json``: the steps that are done, in order, with their results.
+
+    An unreadable ``state.json`` (truncated, empty, not a run state) is a
+    one-line :class:`DataAgentError` with the way out: delete it and resume,
+    which redoes the steps in the same directory (teacher answers already in the
+    iteration pools and cached evaluations are reused)."""
 
     def __init__(self, run_dir: Path):
         self.path = Path(run_dir) / "state.json"
         if self.path.exists():
-            self.data = json.loads(self.path.read_text(encoding="utf-8"))
+            self.data = self._read()
         else:
             self.data = {"status": "running", "steps": {}, "order": []}
+
+    def _read(self) -> dict[str, Any]:
+        way_out = (f"delete it and run `data-agent resume {self.path.parent}` to redo the run's steps there, "
+                   f"or start a new run with `data-agent specialize`")
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:  # ValueError: malformed JSON or bytes that are not UTF-8
+            why = "empty" if not self.path.read_bytes().strip() else f"malformed JSON: {e}"
+            raise DataAgentError(f"{self.path}: unreadable ({why}); {way_out}") from None
+        if not (isinstance(data, dict) and isinstance(data.get("steps"), dict)
+                and isinstance(data.get("order", []), list)):
+            raise DataAgentError(f"{self.path}: not a run state (expected an object with a 'steps' object); "
+                                 f"{way_out}")
+        data.setdefault("order", [])
+        data.setdefault("status", "running")
+        return data
 
     def done(self, step: str) -> bool:
         return step in self.data["steps"]
@@ -178,17 +199,23 @@ def resume(run_dir: Path, reporter: Reporter | None = None, overrides: dict[str,
     change is written to ``config.json`` and logged in ``state.json``.
     """
     run_dir = Path(run_dir)
-    if not (run_dir / "config.json").is_file() or not (run_dir / "state.json").is_file():
-        raise DataAgentError(f"{run_dir}: not a run directory (config.json and state.json expected)")
+    if not (run_dir / "config.json").is_file():
+        raise DataAgentError(f"{run_dir}: not a run directory (no config.json; `data-agent specialize` starts a run)")
     with run_lock(run_dir):
         return _resume_locked(run_dir, reporter, overrides)
 
 
 def _resume_locked(run_dir: Path, reporter: Reporter | None, overrides: dict[str, Any] | None) -> Path:
+    RunState(run_dir)  # an unreadable state.json fails here, with its way out; a missing one starts afresh
     try:
-        cfg = RunConfig.from_dict(json.loads((run_dir / "config.json").read_text(encoding="utf-8")))
-    except (json.JSONDecodeError, TypeError) as e:
-        raise DataAgentError(f"{run_dir / 'config.json'}: unreadable ({e})") from None
+        data = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise TypeError(f"expected an object, got {type(data).__name__}")
+        cfg = RunConfig.from_dict(data)
+    except (OSError, ValueError, TypeError) as e:  # ValueError: malformed JSON (JSONDecodeError) or a bad value
+        why = "empty" if not (run_dir / "config.json").read_bytes().strip() else str(e)
+        raise DataAgentError(f"{run_dir / 'config.json'}: unreadable ({why}); the run cannot continue without its "
+                             f"settings: restore the file, or start a new run with `data-agent specialize`") from None
     changes = {k: v for k, v in (overrides or {}).items() if v is not None}
     bad = sorted(set(changes) - set(RESUME_OVERRIDES))
     if bad:
@@ -339,6 +366,10 @@ def _steps(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter, st
     best = state.data["best_iteration"]
     if not state.done("final/test"):
         best_model = run_dir / f"iter-{best:02d}" / "model"
+        if not (best_model / "config.json").is_file():
+            raise DataAgentError(f"{best_model}: the model of iteration {best} (best on validation) is missing and "
+                                 f"the final test needs it; delete the 'iter-{best:02d}/train' step from state.json "
+                                 f"and resume to retrain it")
         with unsealed_test(f"final scoring: the base student and iteration {best} (best on validation)",
                            audit=run_dir / "audit.json"):
             test_all = domain.test_items()
@@ -384,12 +415,16 @@ SELECTION_RULE = (f"best {SELECTION_ORDER[0][1]} (ties: "
 
 def _select_best(state: RunState, cfg: RunConfig, run_dir: Path) -> None:
     """Choose the best iteration by :data:`SELECTION_ORDER`; with ``keep_models="best"``
-    delete the other iterations' models."""
+    delete the other iterations' models, but only when the best iteration's model
+    exists (so the final test always has the model it needs, and a missing one
+    is an error saying which step to redo rather than a run left with none)."""
     evals = {int(k.split("/")[0][5:]): v for k, v in state.data["steps"].items()
              if k.startswith("iter-") and k.endswith("/eval-val")}
     best = max(evals, key=lambda i: (*(evals[i][key] for key, _ in SELECTION_ORDER), -i))
     state.set("best_iteration", best)
-    if cfg.keep_models == "best":
+    # Delete the others only while the best one's model is there: never the last
+    # copy of a model, nor one a re-evaluation may still choose.
+    if cfg.keep_models == "best" and (run_dir / f"iter-{best:02d}" / "model" / "config.json").is_file():
         for i in evals:
             if i != best:
                 shutil.rmtree(run_dir / f"iter-{i:02d}" / "model", ignore_errors=True)

@@ -8,6 +8,7 @@ def _state(tmp_path, vals):
     state = RunState(tmp_path)
     for it, (acc, fmt) in vals.items():
         (tmp_path / f"iter-{it:02d}" / "model").mkdir(parents=True)
+        (tmp_path / f"iter-{it:02d}" / "model" / "config.json").write_text("{}")
         state.mark(f"iter-{it:02d}/train", {})
         state.mark(f"iter-{it:02d}/eval-val", {"accuracy": acc, "format_compliance": fmt, "n": 32})
     return state
@@ -31,6 +32,18 @@ def test_keep_best_deletes_the_other_models(tmp_path):
     _select_best(state, RunConfig(keep_models="best"), tmp_path)
     assert state.data["best_iteration"] == 2
     assert not (tmp_path / "iter-01" / "model").exists() and (tmp_path / "iter-02" / "model").is_dir()
+
+
+def test_keep_best_never_deletes_the_last_models_when_the_best_ones_is_missing(tmp_path):
+    """A re-evaluation may choose an iteration whose model is gone: then nothing is
+    deleted (the final step says which step to redo) rather than the last model."""
+    import shutil
+
+    state = _state(tmp_path, {1: (0.25, 1.0), 2: (0.5, 1.0)})
+    shutil.rmtree(tmp_path / "iter-02" / "model")
+    _select_best(state, RunConfig(keep_models="best"), tmp_path)
+    assert state.data["best_iteration"] == 2
+    assert (tmp_path / "iter-01" / "model" / "config.json").is_file()
 
 
 def test_the_rule_in_words_follows_the_order():

@@ -52,7 +52,7 @@ def test_resume_offers_exactly_the_resumable_settings():
     assert set(RESUME_OVERRIDES) == {
         "teachers.max_calls", "teachers.max_total_tokens", "teachers.max_dollars", "teachers.iteration_max_calls",
         "teachers.iteration_max_tokens", "teachers.iteration_max_dollars", "teachers.requests_per_minute",
-        "teachers.tokens_per_minute", "teachers.max_concurrency"}
+        "teachers.tokens_per_minute", "teachers.max_concurrency", "max_generation_factor"}
     assert set(_options("resume")) == {s.flags[0] for s in settings() if s.key in RESUME_OVERRIDES}
 
 

@@ -15,7 +15,9 @@ import email.utils
 import json
 import logging
 import os
+import socket
 import time
+import urllib.parse
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -206,12 +208,46 @@ def resolve_key(api_key: str | None, env: str, base_url: str | None, provider: s
     raise FatalError(f"{provider}: no API key (pass api_key= or set {env})")
 
 
+def _connect_failure(e: BaseException) -> str | None:
+    """"connection refused" (or "host not found") when the chain of causes of
+    ``e`` holds that socket error, else ``None``. The SDKs wrap it in their own
+    errors; over aiohttp the wrapper even says "timed out"."""
+    seen: set[int] = set()
+    x: BaseException | None = e
+    while x is not None and id(x) not in seen:
+        seen.add(id(x))
+        if isinstance(x, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(x, socket.gaierror):
+            return "host not found"
+        x = x.__cause__ or x.__context__
+    return None
+
+
+def _public_url(request: Any, secret: str | None) -> str:
+    """The URL of ``request`` without user info, query or fragment (where keys may ride)."""
+    try:
+        parts = urllib.parse.urlsplit(str(request.url))
+    except Exception:  # noqa: BLE001 - no request, or not a URL: say so rather than fail
+        return "the server"
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return redact(urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", "")), secret)
+
+
 def map_sdk_exc(sdk: Any, provider: str, e: BaseException, secret: str | None,
                 timeout: float | None) -> TeacherError:
     """An exception of an official SDK (``openai`` or ``anthropic``, which share
     the same error classes) as a retryable or fatal :class:`TeacherError`."""
     if isinstance(e, TeacherError):
         return e
+    if isinstance(e, sdk.APIConnectionError):  # APITimeoutError included: aiohttp reports a refusal as one
+        why = _connect_failure(e)
+        if why:
+            return RetryableError(f"{provider}: {why} at {_public_url(getattr(e, 'request', None), secret)} "
+                                  f"(is the server running, and is the base URL right?)")
     if isinstance(e, sdk.APITimeoutError):
         return RetryableError(f"{provider}: request timed out (timeout={timeout}s)")
     if isinstance(e, sdk.APIConnectionError):
