@@ -256,6 +256,8 @@ def _run(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter) -> P
     state.set("status", "running")
     if not (run_dir / "audit.json").is_file():  # every read of the test split is appended here
         atomic_write_json(run_dir / "audit.json", {"test_reads": []})
+    for pool in sorted(run_dir.glob("iter-*/pool.jsonl")):  # a torn tail left by the previous process, if any
+        _repair_pool(run_dir, pool, reporter)
     t_start = time.time()
     student = resolve_student(cfg.student)
     session = make_teacher_session(cfg.teacher, domain, run_dir, cfg.teachers)
@@ -317,7 +319,6 @@ def _steps(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter, st
         # generate + validate + select
         if not state.done(f"iter-{it:02d}/generate"):
             pipeline = default_pipeline(domain)
-            _repair_pool(run_dir, d / "pool.jsonl", reporter)
             session.meter.ensure_iteration(it)  # the iteration's own counts and budget (kept across a resume)
             with reporter.progress(f"iteration {it}: generating", plan.n_records) as update:
                 res = generate_for_plan(

@@ -276,6 +276,8 @@ def test_smoke_run_with_a_hostile_server_keeps_the_key_off_disk(tmp_path: Path, 
         cfg.teacher = f"openai-compatible:{emu.base_url_openai}@emu-model"
         cfg.n_records = 4
         cfg.iterations = 1
+        # A cache of its own: these hostile replies must not answer other tests' identical requests.
+        cfg.teachers.cache_dir = str(tmp_path / "cache")
         run_dir = specialize(cfg, run_dir=tmp_path / "run")
         assert emu.calls["openai.chat"] > 0
 
@@ -285,7 +287,8 @@ def test_smoke_run_with_a_hostile_server_keeps_the_key_off_disk(tmp_path: Path, 
     assert rejected.get("injection", 0) > 0, rejected
     assert any("[REDACTED]" in r["input"] for r in submission)
     scanned = 0
-    for root in (run_dir, da_home / "cache"):
+    assert (tmp_path / "cache" / "teacher.sqlite").is_file()
+    for root in (run_dir, tmp_path / "cache"):
         for p in root.rglob("*"):
             if p.is_file():
                 scanned += 1
