@@ -38,9 +38,15 @@ def _setup_env() -> None:
     import logging
     import warnings
 
+    from .logging_utils import install_process_redaction
+
     warnings.filterwarnings("ignore")
     for name in ("transformers", "trl", "peft", "accelerate", "datasets", "httpx"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    # No log line, routed warning or traceback on stderr carries an API key: every
+    # record is redacted when created, whichever library logs it and whichever
+    # handler (logging.lastResort included) writes it.
+    install_process_redaction()
     try:
         from transformers.utils import logging as hf_logging
 

@@ -2,7 +2,10 @@
 
 ``install_redaction()`` attaches a :class:`RedactingFilter` to the root logger's
 handlers and to the ``openai``, ``anthropic`` and ``httpx`` loggers (and their
-handlers). The filter replaces, in every record's message, arguments and
+handlers). ``install_process_redaction()`` (what the CLI calls) does that and
+also redacts every log record as it is created, whichever logger emits it and
+whichever handler (added before or after) writes it, and redacts warnings and
+uncaught tracebacks. The filter replaces, in every record's message, arguments and
 traceback text:
 
 * the literal values of configured secrets and of every environment variable
@@ -26,6 +29,7 @@ __all__ = [
     "REDACTED",
     "RedactingFilter",
     "env_secret_values",
+    "install_process_redaction",
     "install_redaction",
     "redact",
     "remove_redaction",
@@ -145,6 +149,66 @@ def install_redaction(secrets: list[str] | None = None) -> RedactingFilter:
         if _FILTER not in target.filters:
             target.addFilter(_FILTER)
     return _FILTER
+
+
+_REDACTING_MARK = "_data_agent_redacting"
+
+
+def install_process_redaction(secrets: list[str] | None = None) -> RedactingFilter:
+    """Redact every log line this process writes, not only the handlers present now.
+
+    A filter on a handler misses handlers added later (a library's own, a
+    ``basicConfig`` after startup) and ``logging.lastResort``, which writes
+    WARNING records to stderr when no handler is configured; a filter on a
+    logger misses records propagated from its children. So, besides
+    :func:`install_redaction`:
+
+    * the log record factory is wrapped: each record is redacted when it is
+      created (message, arguments, traceback), before any handler sees it;
+    * ``warnings.showwarning`` writes a warning redacted (one routed through
+      logging by :func:`logging.captureWarnings` is a log record: the factory
+      redacts it);
+    * ``sys.excepthook`` prints an uncaught exception's traceback redacted.
+
+    Idempotent; secrets given on later calls are added.
+    """
+    import sys
+    import traceback
+    import warnings
+
+    filt = install_redaction(secrets)
+    old_factory = logging.getLogRecordFactory()
+    if not getattr(old_factory, _REDACTING_MARK, False):
+        def factory(*args, **kwargs):
+            record = old_factory(*args, **kwargs)
+            filt.filter(record)
+            return record
+
+        setattr(factory, _REDACTING_MARK, True)
+        logging.setLogRecordFactory(factory)
+    if not getattr(warnings.showwarning, _REDACTING_MARK, False):
+        def showwarning(message, category, filename, lineno, file=None, line=None):
+            out = sys.stderr if file is None else file
+            if out is None:  # pythonw: no stderr
+                return
+            try:
+                out.write(filt.redact(warnings.formatwarning(message, category, filename, lineno, line)))
+            except OSError:
+                pass
+
+        setattr(showwarning, _REDACTING_MARK, True)
+        warnings.showwarning = showwarning
+    if not getattr(sys.excepthook, _REDACTING_MARK, False):
+        previous = sys.excepthook
+
+        def excepthook(exc_type, exc, tb):
+            if issubclass(exc_type, KeyboardInterrupt):
+                return previous(exc_type, exc, tb)
+            sys.stderr.write(filt.redact("".join(traceback.format_exception(exc_type, exc, tb))))
+
+        setattr(excepthook, _REDACTING_MARK, True)
+        sys.excepthook = excepthook
+    return filt
 
 
 def remove_redaction() -> None:

@@ -41,7 +41,49 @@ def _check_run(run_dir: Path, cfg):
         assert {s["input"] for s in sub} <= accepted, "a submitted record is missing from the pool"
         assert json.loads((d / "plan.json").read_text())["rationale"]
     assert (run_dir / "report.md").is_file() and (run_dir / "progress.png").stat().st_size > 1000
+    _check_values(run_dir, m, cfg)
     return m
+
+
+def _accuracy(rows):
+    return sum(bool(r["correct"]) for r in rows) / len(rows)
+
+
+def _check_values(run_dir: Path, m: dict, cfg):
+    """metrics.json's numbers are those of the evaluation files they summarise."""
+    best = m["best_iteration"]
+    assert 1 <= best <= cfg.iterations
+    base_file = json.loads((run_dir / "base" / "eval-test.json").read_text())
+    final_file = json.loads((run_dir / f"iter-{best:02d}" / "eval-test.json").read_text())
+    base_rows, final_rows = base_file["items"], final_file["items"]
+    assert [r["id"] for r in base_rows] == [r["id"] for r in final_rows], "base and final scored on other items"
+    assert len(base_rows) == m["test"]["n"] == cfg.eval.test_subset
+    base_acc, final_acc = _accuracy(base_rows), _accuracy(final_rows)
+    g = m["test"]["gain"]
+    assert g["n"] == len(base_rows)
+    assert g["base_accuracy"] == pytest.approx(base_acc, abs=1e-12)
+    assert g["final_accuracy"] == pytest.approx(final_acc, abs=1e-12)
+    assert g["absolute_gain"] == pytest.approx(final_acc - base_acc, abs=1e-12)
+    lo, hi = g["absolute_gain_ci95"]
+    assert lo <= g["absolute_gain"] <= hi
+    assert g["relative_gain"] is None if base_acc == 0 else g["relative_gain"] == pytest.approx(
+        (final_acc - base_acc) / base_acc)
+    assert g["format_compliance"] == {"base": base_file["metrics"]["format_compliance"],
+                                      "final": final_file["metrics"]["format_compliance"]}
+    for key, f in (("base", base_file), ("final", final_file)):
+        assert {k: f["metrics"][k] for k in m["test"][key]} == m["test"][key], key
+        assert m["test"][key]["accuracy"] == pytest.approx(_accuracy(f["items"]), abs=1e-12), key
+    # validation: the base student's and each iteration's metrics are those of its eval-val.json
+    base_val = json.loads((run_dir / "base" / "eval-val.json").read_text())
+    assert {k: base_val["metrics"][k] for k in m["base"]["val"]} == m["base"]["val"]
+    assert m["base"]["val"]["accuracy"] == pytest.approx(_accuracy(base_val["items"]), abs=1e-12)
+    assert [it["iteration"] for it in m["iterations"]] == list(range(1, cfg.iterations + 1))
+    for it in m["iterations"]:
+        f = json.loads((run_dir / f"iter-{it['iteration']:02d}" / "eval-val.json").read_text())
+        assert {k: f["metrics"][k] for k in it["val"]} == it["val"], it["iteration"]
+        assert it["val"]["accuracy"] == pytest.approx(_accuracy(f["items"]), abs=1e-12)
+        assert it["val"]["format_compliance"] == pytest.approx(
+            sum(bool(r["formatted"]) for r in f["items"]) / len(f["items"]), abs=1e-12)
 
 
 def test_smoke_loop_and_test_split_read_only_at_the_end(tmp_path, da_home, monkeypatch):

@@ -7,6 +7,7 @@ import pytest
 
 from data_agent.stats import bootstrap_ci, paired_gain
 from data_agent.tasks.boxed_numeric import (
+    BoxedNumeric,
     boxed_answer,
     extract_prediction,
     follows_format,
@@ -200,6 +201,17 @@ RULE_TABLE = [
     ("\\boxed{105.100}", "100", "", True, 105.1, True, "rule: 5.1% above passes (5.1/105.1 < 5%)"),
     ("\\boxed{94.900}", "100", "", False, 94.9, False, "rule: 5.1% below fails"),
     ("\\boxed{105.300}", "100", "", False, 105.3, False, "rule: 5.3% above fails"),
+    # boundary rows: a tolerance of 0.049 or 0.051 instead of 0.05 changes one of these verdicts
+    ("\\boxed{104.800}", "100", "", True, 104.8, True, "rule: 4.8% above (4.58% of 104.8)"),
+    ("\\boxed{104.950}", "100", "", True, 104.95, True, "rule: 4.95% above (4.72% of 104.95)"),
+    ("\\boxed{105.050}", "100", "", True, 105.05, True, "rule: 5.05% above (4.81% of 105.05)"),
+    ("\\boxed{105.200}", "100", "", True, 105.2, True, "rule: 5.2% above (4.94% of 105.2, out at 4.9%)"),
+    ("\\boxed{95.200}", "100", "", True, 95.2, True, "rule: 4.8% below"),
+    ("\\boxed{95.050}", "100", "", True, 95.05, True, "rule: 4.95% below (out at 4.9%)"),
+    ("\\boxed{94.950}", "100", "", False, 94.95, False, "rule: 5.05% below fails (in at 5.1%)"),
+    ("\\boxed{94.800}", "100", "", False, 94.8, False, "rule: 5.2% below fails"),
+    ("\\boxed{-95.050}", "-100", "", True, -95.05, True, "rule: 4.95% below, negative"),
+    ("\\boxed{-94.950}", "-100", "", False, -94.95, False, "rule: 5.05% below fails, negative"),
     ("\\boxed{0.000}", "0", "", True, 0.0, True, "rule: gold 0 needs exactly 0"),
     ("\\boxed{0.001}", "0", "", False, 0.001, False, "rule: gold 0, any other number fails"),
     # units with a power of ten: values in full units
@@ -319,9 +331,102 @@ def test_extract_prediction():
     assert extract_prediction("no box") is None
 
 
+TOLERANCE_ROWS = [r for r in RULE_TABLE if r[1] in ("100", "-100")]
+
+
+@pytest.mark.parametrize("output,gold,unit,correct,prediction,official,why", TOLERANCE_ROWS,
+                         ids=[r[6] for r in TOLERANCE_ROWS])
+def test_task_tolerance_boundary(output, gold, unit, correct, prediction, official, why):
+    """The task's own default tolerance (``BoxedNumeric.rel_tol``) gives the rule table's verdicts."""
+    task = BoxedNumeric()
+    item = task.item({"id": "x", "source": "s", "problem_text": "p", "unit": unit, "answer_number": gold})
+    assert task.is_correct(output, item) is correct, why
+
+
+def test_task_tolerance_setting_is_used():
+    assert BoxedNumeric().rel_tol == 0.05
+    item_row = {"id": "x", "source": "s", "problem_text": "p", "unit": "", "answer_number": "100"}
+    loose, tight = BoxedNumeric({"rel_tol": 0.06}), BoxedNumeric({"rel_tol": 0.04})
+    assert loose.is_correct("\\boxed{94.950}", loose.item(item_row))
+    assert not tight.is_correct("\\boxed{95.500}", tight.item(item_row))
+    assert tight.is_correct("\\boxed{96.500}", tight.item(item_row))
+
+
+def _binomial_range(k: int, n: int) -> tuple[float, float]:
+    """The normal-approximation 95% range of a proportion k/n."""
+    p = k / n
+    half = 1.96 * math.sqrt(p * (1 - p) / n)
+    return p - half, p + half
+
+
+def test_bootstrap_ci_fixed_seed_exact():
+    # 20 values, 10 ones, seed 0: the percentile interval in steps of 1/20
+    assert bootstrap_ci([1] * 10 + [0] * 10, seed=0) == pytest.approx((0.3, 0.7), abs=1e-12)
+    assert bootstrap_ci([1] * 40 + [0] * 40, seed=0) == pytest.approx((0.4, 0.6125), abs=1e-12)
+    assert bootstrap_ci([1] * 5 + [0] * 15, seed=0) == pytest.approx((0.1, 0.45), abs=1e-12)
+
+
+@pytest.mark.parametrize("k,n", [(10, 20), (40, 80), (160, 320), (5, 20), (60, 80)])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bootstrap_ci_close_to_binomial_range(k, n, seed):
+    values = [1] * k + [0] * (n - k)
+    lo, hi = bootstrap_ci(values, seed=seed)
+    alo, ahi = _binomial_range(k, n)
+    mean = k / n
+    assert lo <= mean <= hi
+    # the bootstrap is discrete in steps of 1/n and the normal range is approximate at small n
+    tol = max(1.5 / n, 0.01) + (0.04 if min(k, n - k) < 10 else 0.0)
+    assert lo == pytest.approx(alo, abs=tol)
+    assert hi == pytest.approx(ahi, abs=tol)
+
+
+def test_bootstrap_ci_width_shrinks_with_n():
+    widths = []
+    for n in (20, 80, 320, 1280):
+        lo, hi = bootstrap_ci([1, 0] * (n // 2), seed=0)
+        widths.append(hi - lo)
+    assert all(a > b for a, b in zip(widths, widths[1:])), widths
+    # about 1/sqrt(n): four times the items, about half the width
+    for a, b in zip(widths, widths[1:]):
+        assert 1.6 < a / b < 2.5, widths
+
+
+def test_bootstrap_ci_constant_and_empty():
+    assert bootstrap_ci([3.5] * 10) == (3.5, 3.5)
+    assert bootstrap_ci([1.0] * 7) == (1.0, 1.0)
+    assert bootstrap_ci([0.0] * 7) == (0.0, 0.0)
+    assert bootstrap_ci([]) == (0.0, 0.0)
+
+
+def test_paired_gain_interval_values():
+    # 10 of 40 right at first, the same 10 and 10 more at the end: every item's difference is 0 or 1
+    base = [True] * 10 + [False] * 30
+    final = [True] * 20 + [False] * 20
+    g = paired_gain(base, final, seed=0)
+    assert g["n"] == 40
+    assert g["base_accuracy"] == 0.25 and g["final_accuracy"] == 0.5
+    assert g["absolute_gain"] == pytest.approx(0.25)
+    lo, hi = g["absolute_gain_ci95"]
+    alo, ahi = _binomial_range(10, 40)  # the mean of the 0/1 differences
+    assert lo <= g["absolute_gain"] <= hi
+    assert lo == pytest.approx(alo, abs=0.03) and hi == pytest.approx(ahi, abs=0.03)
+    assert (lo, hi) == pytest.approx((0.125, 0.4), abs=1e-12)
+    assert g["relative_gain"] == pytest.approx(1.0)
+    rlo, rhi = g["relative_gain_ci95"]
+    assert rlo <= 1.0 <= rhi and rlo > 0
+    # swapped: the gain and its interval change sign
+    s = paired_gain(final, base, seed=0)
+    assert s["absolute_gain"] == pytest.approx(-0.25)
+    assert s["absolute_gain_ci95"][1] < 0
+    # no change on any item: a zero-width interval at 0
+    same = paired_gain(base, base, seed=0)
+    assert same["absolute_gain"] == 0 and same["absolute_gain_ci95"] == [0.0, 0.0]
+
+
 def test_bootstrap_and_gain():
     lo, hi = bootstrap_ci([1, 0] * 50)
     assert lo < 0.5 < hi
+    assert lo == pytest.approx(0.5 - 1.96 * 0.05, abs=0.02) and hi == pytest.approx(0.5 + 1.96 * 0.05, abs=0.02)
     g = paired_gain([False] * 100, [True] * 30 + [False] * 70)
     assert g["relative_gain"] is None and g["absolute_gain"] == pytest.approx(0.3)
     assert g["absolute_gain_ci95"][0] > 0

@@ -814,3 +814,112 @@ def test_symbolic_teacher_round_trip():
         assert resp.metadata == meta
     again = asyncio.run(teacher.generate([_req(metas[0])]))
     assert again[0].text == out[0].text
+
+
+# ----------------------------------------------------------------------------- the text shows the params
+
+# The checkers above recompute answers from Problem.params; these tests tie the params to the text, so that
+# a template that prints one number and computes with another fails.
+
+TEXT_SEEDS = range(6)
+
+PARAMS_NOT_PRINTED = {
+    # params a template shows in another form than num() (a word, a fraction, a coefficient of an equation),
+    # derived from others, or looked up by the solver (tabulated data)
+    "area_between_curves": {"c", "k", "m"},  # coefficients of the curves
+    "combustion_enthalpy": {"fuel_gas", "nH", "nO"},  # in the fuel's formula
+    "definite_integral": {"K", "b_pi_den", "b_pi_num", "c1", "n"},  # inside the integrand and its limits
+    "entropy_heating": {"Cp"},  # tabulated heat capacity
+    "equilibrium_constant_gibbs": {"n_species"},  # the species listed
+    "expansion_work_constant_pressure": {"M"},  # tabulated molar mass
+    "expected_value": {"m"},  # the number of outcomes listed
+    "exponential_growth_decay": {"target_factor"},  # the target population is printed
+    "first_order_linear_ode": {"a", "t1"},  # a coefficient (1 is not written), t1 as a fraction
+    "geometric_series": {"r_den", "r_num"},  # the ratio, as a reduced fraction
+    "heating_enthalpy": {"Cp"},  # tabulated heat capacity
+    "hydrogen_spectrum": {"n1"},  # the series named (Balmer, Pfund...)
+    "maclaurin_series_sum": {"a", "x"},  # inside the series, as a fraction; a = 1 is not written
+    "second_order_linear_ode": {"r1", "r2", "t1", "v0"},  # roots behind the coefficients, fractions
+    "volume_of_revolution": {"a", "c", "k", "m"},  # coefficients of the curves
+}
+"""Numeric params that are not printed as given quantities (``variant`` never is)."""
+
+NUMBERS_NOT_PARAMS = {
+    # numbers a template prints that are fixed by its wording, not sampled
+    "cell_gibbs_energy": {298.15},
+    "equilibrium_constant_gibbs": {298.15},
+    "nernst_equation": {298.15},
+    "expected_value": {0.0},  # the density's support starts at 0
+    "volume_of_revolution": {0.0},
+    "second_order_kinetics": {2.0},  # 2A -> P
+}
+
+_GIVEN_RE = re.compile(r"^\s*(?:(?P<m>-?\d+(?:\.\d+)?)(?:\s*\\times\s*10\^\{(?P<e>-?\d+)\})?(?![\d.])"
+                       r"|(?P<s>-?)10\^\{(?P<p>-?\d+)\})")
+"""A given quantity as :func:`symbolic.base.num` writes it, at the start of an inline math span (``q()``)."""
+
+
+def _given_quantities(text: str) -> list[float]:
+    """The numbers the problem text gives: the leading number of each ``$...$`` span."""
+    out = []
+    for span in re.findall(r"\$([^$]*)\$", text):
+        m = _GIVEN_RE.match(span)
+        if not m:
+            continue
+        if m.group("m") is not None:
+            out.append(float(m.group("m")) * (10.0 ** int(m.group("e")) if m.group("e") else 1.0))
+        else:
+            out.append(float(m.group("s") + "1") * 10.0 ** int(m.group("p")))
+    return out
+
+
+def _numeric_params(p: Problem) -> dict[str, float]:
+    return {k: v for k, v in p.params.items()
+            if k != "variant" and isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def _printed(value: float, text: str) -> bool:
+    """``value`` appears in ``text`` as num() writes it (or its magnitude: a sign put into words)."""
+    from data_agent.generators.symbolic.base import num
+
+    return any(re.search(r"(?<![\d.])" + re.escape(num(v)) + r"(?![\d])", text)
+               for v in {value, abs(value)})
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_every_param_is_printed_in_the_text(name):
+    skip = PARAMS_NOT_PRINTED.get(name, set())
+    for d in (1, 2, 3):
+        for seed in TEXT_SEEDS:
+            p = generate(name, seed, d)
+            for k, v in _numeric_params(p).items():
+                if k not in skip:
+                    assert _printed(v, p.problem), f"{name} d={d} seed={seed}: param {k}={v!r} not in {p.problem!r}"
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_every_given_number_is_a_param(name):
+    allowed = NUMBERS_NOT_PARAMS.get(name, set())
+    for d in (1, 2, 3):
+        for seed in TEXT_SEEDS:
+            p = generate(name, seed, d)
+            values = list(_numeric_params(p).values())
+            for g in _given_quantities(p.problem):
+                assert (any(math.isclose(abs(g), abs(v), rel_tol=1e-9, abs_tol=1e-15) for v in values)
+                        or g in allowed), f"{name} d={d} seed={seed}: {g!r} is no param of {p.params}: {p.problem!r}"
+
+
+def test_the_exemptions_are_needed():
+    """Each exemption above is used (a template that starts printing a param loses it), and the
+    given quantities are found at all."""
+    found = sum(len(_given_quantities(generate(name, 0, d).problem)) for name in TEMPLATES for d in (1, 2, 3))
+    assert found > 2 * len(TEMPLATES), found
+    for name, keys in PARAMS_NOT_PRINTED.items():
+        for k in keys:
+            assert any(k in (ps := _numeric_params(p := generate(name, seed, d))) and not _printed(ps[k], p.problem)
+                       for d in (1, 2, 3) for seed in TEXT_SEEDS), (name, k)
+    for name, nums in NUMBERS_NOT_PARAMS.items():
+        for x in nums:
+            assert any(x in _given_quantities(generate(name, seed, d).problem)
+                       and x not in _numeric_params(generate(name, seed, d)).values()
+                       for d in (1, 2, 3) for seed in TEXT_SEEDS), (name, x)
