@@ -216,3 +216,26 @@ def test_a_shared_student_is_built_once_while_others_wait(tmp_path):
     assert result == [target] and built == [], "built a second time"
     other = tmp_path / "students" / "other"
     assert _build_once(other, build) == other and built == [other]
+
+
+@pytest.mark.slow
+def test_ctrl_c_exits_130_with_the_resume_hint_and_the_run_resumes(tmp_path, da_home):
+    run_dir = tmp_path / "interrupted"
+    env = {**os.environ, "DATA_AGENT_HOME": str(da_home), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "data_agent.cli", "specialize", "--preset", "smoke",
+                             "--run-dir", str(run_dir)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT)
+    deadline = time.time() + 240
+    while time.time() < deadline and not (run_dir / "iter-01" / "pool.jsonl").exists():
+        if proc.poll() is not None:
+            pytest.fail("the run finished before it could be interrupted")
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert "interrupted" in err and "data-agent resume" in err, err[-2000:]
+    assert json.loads((run_dir / "state.json").read_text())["status"] != "done"
+    cp = subprocess.run([sys.executable, "-m", "data_agent.cli", "resume", str(run_dir)], env=env, cwd=ROOT,
+                        capture_output=True, text=True, timeout=300)
+    assert cp.returncode == 0, cp.stderr[-2000:]
+    assert json.loads((run_dir / "state.json").read_text())["status"] == "done"
