@@ -41,6 +41,7 @@ from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from .errors import DataAgentError
+from .records import read_text
 
 
 class ConfigError(DataAgentError, ValueError):
@@ -547,18 +548,7 @@ def check_force(cfg: RunConfig, force: bool = False) -> None:
 def read_toml(path: Path) -> dict[str, Any]:
     """A TOML file's content; a missing, unreadable, non-UTF-8 or malformed file
     raises a one-line :class:`ConfigError` naming it."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read ({e.strerror or e})") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        raise ConfigError(f"{path}:{line}: not UTF-8 text (byte 0x{data[e.start]:02x})") from None
+    text = read_text(Path(path), ConfigError)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
