@@ -9,16 +9,27 @@ each by default, drawn from a seeded RNG) with a 429, a 500, a reply that is
 not the JSON asked for, and a reply cut short at ``max_tokens``; every request
 waits ``--latency`` seconds, so calls are in flight when the run is killed.
 
-The run (``data-agent specialize``, then ``data-agent resume RUN_DIR``, each a
-subprocess in its own process group) is SIGKILLed ``--kills`` times, each
-process after a seeded random delay drawn uniformly in
-``[--min-delay, --max-delay]``. The default ``--max-delay`` spreads the kills
-over the whole run: ``S + 2 W / kills``, where ``S`` is the start-up time
-(until ``state.json`` appears) and ``W`` the rest of an unkilled reference run
-made first under the same faults (``--expected-duration`` skips it). After a
-kill the script waits until the emulator has finished the killed process's
-open requests (which it still bills, as a provider would), copies the pools,
-and resumes. After the last kill the resume runs to the end.
+First an unkilled reference run under the same faults gives the run's
+duration ``T`` and when each step of ``state.json`` was done. The killed run
+(``data-agent specialize``, then ``data-agent resume RUN_DIR``, each a
+subprocess in its own process group) is SIGKILLed ``--kills`` times at seeded
+random points of the run, drawn uniformly in ``[--min-delay, T]`` and sorted.
+A point ``t`` is located by the reference run's progress: the last step done
+by ``t`` there, and ``t`` minus the time it was done. The process running is
+killed that many seconds after it completes that step, or after its start if
+the step was done before it started (or no step was done by ``t``).
+
+Generation, the part of the run that calls the teacher, is a small share of
+a smoke run's time, so few such kills find calls in flight. With
+``--during-generation`` the kill points are instead generation calls: distinct
+numbers drawn uniformly in ``[1, 0.9 C]``, ``C`` the reference run's
+generation calls, and the process running is killed as the emulator receives
+that call of the killed run (counted over all its processes: a resume calls
+only for what is not cached, so the count moves forward only; a process is
+killed at its own first call at the earliest). After a kill the script waits until the emulator
+has finished the killed process's open requests (which it still bills, as a
+provider would), copies the pools, and resumes. After the last kill the
+resume runs to the end.
 
 It prints:
 
@@ -42,7 +53,9 @@ It prints:
   process would be a fault of the cache (printed separately);
 * **in flight per kill**: generation requests open at the emulator (received,
   not yet answered) when the SIGKILL was sent, next to the calls billed twice
-  because of that kill: only calls in flight at a kill can be billed twice;
+  because of that kill: only calls in flight at a kill can be billed twice
+  (the emulator, like a provider, bills a reply its client did not live to
+  read; the resume asks for it again);
 * the wall time of the reference run and of the killed run (kills, waits and
   resumes included), the teacher's own count of its calls
   (``RUN_DIR/teacher/meter.json``) next to the emulator's, and whether the run
@@ -194,17 +207,24 @@ def _specialize_args(emu: ProviderEmulator, run_dir: Path, a: argparse.Namespace
             "--run-dir", str(run_dir)]
 
 
+def _steps(run_dir: Path) -> list[str]:
+    try:
+        return list(json.loads((run_dir / "state.json").read_text()).get("steps", {}))
+    except (OSError, ValueError, AttributeError):
+        return []
+
+
 def reference_run(work: Path, a: argparse.Namespace) -> dict[str, Any]:
-    """One unkilled run under the same faults: its duration, start-up time and
-    (as a control) its duplicates and double billing."""
+    """One unkilled run under the same faults: its duration, when each step
+    was done and (as a control) its duplicates and double billing."""
     run_dir = work / "reference-run"
     with CountingEmulator(api_key=KEY, faults=_faults(a)) as emu:
         t0 = time.monotonic()
         proc = _start(_specialize_args(emu, run_dir, a), _env(work / "home-reference"), work / "reference.log")
-        startup = None
+        step_times: dict[str, float] = {}
         while proc.poll() is None:
-            if startup is None and (run_dir / "state.json").exists():
-                startup = time.monotonic() - t0
+            for st in _steps(run_dir):
+                step_times.setdefault(st, time.monotonic() - t0)
             if time.monotonic() - t0 > a.process_timeout:
                 _kill(proc)
                 raise SystemExit(f"the reference run took over {a.process_timeout} s; see {work / 'reference.log'}")
@@ -214,7 +234,7 @@ def reference_run(work: Path, a: argparse.Namespace) -> dict[str, Any]:
             raise SystemExit(f"the reference run failed (exit {proc.returncode}); see {work / 'reference.log'}")
         usable = collections.Counter(k for _, k, ok in emu.billing if ok)
         dup_ids, dup_inputs = _duplicates(_pools(run_dir))
-        return {"duration": duration, "startup": startup if startup is not None else 0.0,
+        return {"duration": duration, "steps": sorted(step_times.items(), key=lambda kv: kv[1]),
                 "billed_twice": sum(1 for n in usable.values() if n > 1), "dup_ids": len(dup_ids),
                 "dup_inputs": len(dup_inputs), "calls": emu.calls["openai.chat"],
                 "faults": dict(emu.faults_served)}
@@ -224,12 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--kills", type=int, default=10, help="SIGKILLs to send, one per process (default 10)")
     p.add_argument("--seed", type=int, default=0, help="seed of the kill delays and of the emulator's faults")
-    p.add_argument("--min-delay", type=float, default=2.0, help="shortest delay from a process's start to its kill, s")
-    p.add_argument("--max-delay", type=float, default=None,
-                   help="longest delay from a process's start to its kill, s (default: start-up + "
-                        "2 x the rest of the reference run / kills)")
-    p.add_argument("--expected-duration", type=float, default=None,
-                   help="duration of an unkilled run, s: skips the reference run (start-up then taken as 0)")
+    p.add_argument("--min-delay", type=float, default=2.0,
+                   help="earliest kill point, s into the run (default 2); the latest is the reference run's duration")
+    p.add_argument("--during-generation", action="store_true",
+                   help="kill at random generation calls instead of random times (see above)")
     p.add_argument("--rate-429", type=float, default=0.2, help="fraction of requests answered 429 (default 0.2)")
     p.add_argument("--rate-5xx", type=float, default=0.2, help="fraction answered 500 (default 0.2)")
     p.add_argument("--rate-malformed", type=float, default=0.2,
@@ -252,23 +270,32 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     for sub in ("run", "home", "reference-run", "home-reference", "pools-after-kill"):
         shutil.rmtree(work / sub, ignore_errors=True)
+    for name in ("run.log", "reference.log"):
+        (work / name).unlink(missing_ok=True)
     print(f"work dir {work}; faults: 429 {a.rate_429:g}, 5xx {a.rate_5xx:g}, malformed {a.rate_malformed:g}, "
           f"truncated {a.rate_truncated:g}, latency {a.latency:g} s; seed {a.seed}", flush=True)
 
-    if a.expected_duration is None:
-        ref = reference_run(work, a)
-        expected, startup = ref["duration"], ref["startup"]
-        print(f"reference run (no kill): {ref['duration']:.1f} s (start-up {ref['startup']:.1f} s), "
-              f"{ref['calls']} generation calls, faults served {ref['faults']}; control: "
-              f"{ref['billed_twice']} billed twice, {ref['dup_ids']} duplicated ids, "
-              f"{ref['dup_inputs']} duplicated accepted inputs", flush=True)
-    else:
-        ref, expected, startup = None, a.expected_duration, 0.0
-    max_delay = a.max_delay if a.max_delay is not None else startup + 2 * max(expected - startup, 1.0) / max(a.kills, 1)
-    max_delay = max(max_delay, a.min_delay)
-    print(f"kill delays uniform in [{a.min_delay:g}, {max_delay:.1f}] s", flush=True)
-
+    ref = reference_run(work, a)
+    print(f"reference run (no kill): {ref['duration']:.1f} s, {len(ref['steps'])} steps, "
+          f"{ref['calls']} generation calls, faults served {ref['faults']}; control: "
+          f"{ref['billed_twice']} billed twice, {ref['dup_ids']} duplicated ids, "
+          f"{ref['dup_inputs']} duplicated accepted inputs", flush=True)
+    print("reference steps done at (s): " + ", ".join(f"{st} {ts:.1f}" for st, ts in ref["steps"]), flush=True)
     rng = random.Random(a.seed)
+    if a.during_generation:
+        top = max(1, int(0.9 * ref["calls"]))
+        calls = list(range(1, top + 1))
+        points = sorted(rng.sample(calls, a.kills) if a.kills <= top else rng.choices(calls, k=a.kills))
+        plan = [(c, None, 0.0) for c in points]
+        print(f"kill points (generation calls of the killed run, of {ref['calls']} in the reference run): "
+              + ", ".join(map(str, points)), flush=True)
+    else:
+        points = sorted(rng.uniform(a.min_delay, max(a.min_delay, ref["duration"])) for _ in range(a.kills))
+        plan = []  # (point, anchor step or None, offset)
+        for t in points:
+            done = [(st, ts) for st, ts in ref["steps"] if ts <= t]
+            plan.append((t, done[-1][0], t - done[-1][1]) if done else (t, None, t))
+        print("kill points (s into the reference run): " + ", ".join(f"{t:.1f}" for t in points), flush=True)
     run_dir, home = work / "run", work / "home"
     env, log = _env(home), work / "run.log"
     kills: list[dict[str, Any]] = []
@@ -283,9 +310,24 @@ def main(argv: list[str] | None = None) -> int:
             args = _specialize_args(emu, run_dir, a) if i == 0 else ["resume", str(run_dir)]
             epochs.append(time.monotonic())
             proc = _start(args, env, log)
-            deadline = time.monotonic() + (a.process_timeout if last else rng.uniform(a.min_delay, max_delay))
-            while proc.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.01)
+            started = time.monotonic()
+            hard = started + a.process_timeout
+            at = None
+            anchor, offset = (None, 0.0) if last else plan[i][1:]
+            calls0 = emu.calls["openai.chat"]
+            if not last and not a.during_generation and (anchor is None or anchor in _steps(run_dir)):
+                at = started + offset
+            while proc.poll() is None and time.monotonic() < (at if at is not None else hard):
+                if at is None and not last:
+                    if a.during_generation:
+                        if emu.calls["openai.chat"] >= max(plan[i][0], calls0 + 1):  # one call of its own
+                            break
+                    elif anchor in _steps(run_dir):  # this process did the anchor step
+                        at = time.monotonic() + offset
+                time.sleep(0.002 if a.during_generation else 0.01)
+            if proc.poll() is None and not last and time.monotonic() >= hard:
+                at = None  # never reached its kill point: treat as the timeout below
+                last = True
             if proc.poll() is not None:
                 if not last:
                     ended_early.append(f"process {i + 1} ({args[0]}) ended (exit {proc.returncode}) before its kill")
@@ -295,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             if last:
                 _kill(proc)
-                ended_early.append(f"the last resume ran past --process-timeout {a.process_timeout:g} s")
+                ended_early.append(f"process {i + 1} ({args[0]}) ran past --process-timeout {a.process_timeout:g} s")
                 break
             t_kill = time.monotonic()
             in_flight = emu.open_requests
@@ -309,11 +351,8 @@ def main(argv: list[str] | None = None) -> int:
             for f in run_dir.glob("iter-*/pool.jsonl"):
                 (dest / f.parent.name).mkdir(parents=True, exist_ok=True)
                 shutil.copy2(f, dest / f.parent.name / f.name)
-            try:
-                steps = list(json.loads((run_dir / "state.json").read_text()).get("steps", {}))
-            except (OSError, ValueError):
-                steps = []
-            kills.append({"at": t_kill - epochs[-1], "run_time": t_kill - t0, "in_flight": in_flight,
+            steps = _steps(run_dir)
+            kills.append({"after": t_kill - epochs[-1], "point": plan[i][0], "in_flight": in_flight,
                           "records": sum(len(r) for r in pools.values()),
                           "after_step": steps[-1] if steps else "(none)"})
         wall = time.monotonic() - t0
@@ -352,9 +391,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nkills: {len(kills)} SIGKILLs sent (asked for {a.kills})")
     for line in ended_early:
         print(f"  note: {line}")
-    print("  kill  after(s)  run time(s)  last step done           records  in flight  billed twice")
+    print(f"  kill  {'at call' if a.during_generation else 'at (s)':>7}  after(s)  last step done        records  "
+          "in flight  billed twice")
     for n, k in enumerate(kills):
-        print(f"  {n + 1:>4}  {k['at']:>8.1f}  {k['run_time']:>11.1f}  {k['after_step']:<22}  {k['records']:>7}  "
+        point = f"{k['point']:.0f}" if a.during_generation else f"{k['point']:.1f}"
+        print(f"  {n + 1:>4}  {point:>7}  {k['after']:>8.1f}  {k['after_step']:<20}  {k['records']:>7}  "
               f"{k['in_flight']:>9}  {per_kill.get(n, 0):>12}")
     print(f"records lost: {len(lost)} (ids in a pool right after a kill, missing from it at the end)"
           + (": " + ", ".join(f"{n}/{r}" for n, r in lost[:10]) if lost else ""))
@@ -376,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"generation calls: {gen_calls} at the emulator, {meter} in the run's teacher meter; faults served "
           f"{faults_served}")
     print(f"wall time: {wall:.1f} s killed run (kills, waits and resumes included)"
-          + (f", {ref['duration']:.1f} s reference run" if ref else ""))
+          + f", {ref['duration']:.1f} s reference run")
     print(f"run finished: {'yes' if finished else 'no'} (state.json status done and metrics.json present; last "
           f"exit status {final_rc}); logs in {work}")
     if lost or dup_ids or dup_inputs:
