@@ -108,6 +108,19 @@ class CountingEmulator(ProviderEmulator):
         self.billing: list[tuple[float, str, bool]] = []
         self._count_lock = threading.Lock()
 
+    def start(self) -> "CountingEmulator":
+        super().start()
+        server = self._server
+        if server is not None:  # a killed client resets its idle keep-alive connections: not worth a traceback
+            default = server.handle_error
+
+            def handle_error(request: Any, client_address: Any) -> None:
+                if not isinstance(sys.exc_info()[1], ConnectionError):
+                    default(request, client_address)
+
+            server.handle_error = handle_error  # type: ignore[method-assign]
+        return self
+
     def _serve(self, h: Any, method: str) -> None:
         gen = method == "POST" and h.path.split("?", 1)[0].rstrip("/") in _GENERATION_PATHS
         if gen:
