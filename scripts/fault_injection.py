@@ -26,10 +26,12 @@ numbers drawn uniformly in ``[1, 0.9 C]``, ``C`` the reference run's
 generation calls, and the process running is killed as the emulator receives
 that call of the killed run (counted over all its processes: a resume calls
 only for what is not cached, so the count moves forward only; a process is
-killed at its own first call at the earliest). After a kill the script waits until the emulator
-has finished the killed process's open requests (which it still bills, as a
-provider would), copies the pools, and resumes. After the last kill the
-resume runs to the end.
+killed at its own first call at the earliest).
+
+After a kill the script waits until the emulator has finished the killed
+process's open requests (which it still bills, as a provider would), copies
+the pools (to ``WORK_DIR/pools-after-kill/``), and resumes. After the last
+kill the resume runs to the end.
 
 It prints:
 
@@ -68,6 +70,7 @@ or duplicated, 2 if the run did not finish, else 0.
 Usage::
 
     python scripts/fault_injection.py                 # 10 kills, seed 0
+    python scripts/fault_injection.py --during-generation   # 10 kills at random teacher calls
     python scripts/fault_injection.py --kills 3 --seed 7 --work-dir /tmp/fi
 """
 
