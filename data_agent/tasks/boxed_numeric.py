@@ -440,9 +440,6 @@ class BoxedNumeric(Task):
     def is_correct(self, output: str, item: EvalItem) -> bool:
         return is_correct(output, item.gold, item.info.get("unit"), rel_tol=self.rel_tol)
 
-    def follows_format(self, output: str) -> bool:
-        return follows_format(output)
-
     def has_answer_line(self, output: str) -> bool:
         return BOXED + "{" in (output or "")
 
