@@ -53,7 +53,7 @@ class Problem:
     problem: str
     unit: str
     solution: str
-    answer: float
+    answer: Any
     params: dict = field(default_factory=dict, compare=True, hash=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -73,6 +73,18 @@ class Problem:
 DIFFICULTIES = (1, 2, 3)
 
 
+def science_document(p: "Problem") -> dict[str, Any]:
+    """The problem document of a numeric-with-unit library (the ``boxed_numeric``
+    task's teacher schema): ``problem``, ``unit``, ``solution``, ``answer``."""
+    return {"problem": p.problem, "unit": p.unit, "solution": p.solution, "answer": p.answer}
+
+
+def plain_document(p: "Problem") -> dict[str, Any]:
+    """The problem document of a library whose task has no unit field:
+    ``problem``, ``solution``, ``answer``."""
+    return {"problem": p.problem, "solution": p.solution, "answer": p.answer}
+
+
 @dataclass(frozen=True)
 class Library:
     """One domain's template library: its domain pack, its task and its subjects."""
@@ -83,6 +95,8 @@ class Library:
     """The task whose final answer line the solutions end with."""
     subjects: tuple[str, ...]
     """The subjects a template of this library may declare."""
+    document: Callable[["Problem"], dict[str, Any]] = science_document
+    """A problem -> the document its task's teacher schema describes (what the symbolic teacher replies)."""
 
     @property
     def task(self) -> Task:
@@ -95,9 +109,11 @@ _current: list[Library] = []
 
 
 @contextlib.contextmanager
-def library_scope(domain: str, task_kind: str, subjects: tuple[str, ...]) -> Iterator[Library]:
-    """Templates registered inside this block belong to ``domain``'s library."""
-    lib = LIBRARIES.setdefault(domain, Library(domain, task_kind, tuple(subjects)))
+def library_scope(domain: str, task_kind: str, subjects: tuple[str, ...],
+                  document: Callable[[Problem], dict[str, Any]] = science_document) -> Iterator[Library]:
+    """Templates registered inside this block belong to ``domain``'s library;
+    ``document`` turns one of its problems into its task's teacher document."""
+    lib = LIBRARIES.setdefault(domain, Library(domain, task_kind, tuple(subjects), document))
     _current.append(lib)
     try:
         yield lib

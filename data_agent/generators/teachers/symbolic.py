@@ -2,8 +2,8 @@
 
 Each request names a template, a seed and a difficulty in its ``metadata``;
 the reply is the problem document of the template library's task
-(:attr:`data_agent.tasks.Task.problem_schema`: ``problem``, ``unit``,
-``solution``, ``answer`` for science). Free, offline and deterministic; bad
+(:attr:`data_agent.tasks.Task.problem_schema`; the library's ``document``
+writes it: ``problem``, ``unit``, ``solution``, ``answer`` for science). Free, offline and deterministic; bad
 requests come back with ``error`` set instead of raising.
 """
 
@@ -30,7 +30,7 @@ class SymbolicTeacher:
         except Exception as e:  # never raise for a single bad request
             return TeacherResponse(text="", parsed=None, usage=Usage(), finish_reason="error", cost=0.0,
                                    model=self.model, error=f"{type(e).__name__}: {e}", metadata=meta)
-        doc = {"problem": p.problem, "unit": p.unit, "solution": p.solution, "answer": p.answer}
+        doc = TEMPLATES[name].library.document(p)
         return TeacherResponse(text=json.dumps(doc, ensure_ascii=False), parsed=doc, usage=Usage(), finish_reason="stop",
                                cost=0.0, model=self.model, error=None,
                                metadata={**meta, "topic": p.topic, "subject": p.subject})
