@@ -215,6 +215,12 @@ class Domain:
             raise SealedSplitError(
                 f"the test split of domain {self.name!r} is sealed: it is read only by the final scoring step")
         p = self.file(f"splits.{split}")
+        items = self._parse(p)
+        if split == "test":
+            _record_test_read(self.name, p, len(items))
+        return items
+
+    def _parse(self, p: Path) -> list[EvalItem]:
         task = self.task
         items = []
         for i, r in iter_jsonl(p):  # i: the line number, for errors
@@ -224,9 +230,25 @@ class Domain:
                 raise DomainError(f"{p}:{i}: missing field {e.args[0]!r}") from None
             except (TypeError, ValueError) as e:
                 raise DomainError(f"{p}:{i}: {e}") from None
-        if split == "test":
-            _record_test_read(self.name, p, len(items))
         return items
+
+    def check_rows(self) -> dict[str, Any]:
+        """Parse every row of the seeds and of both splits with the task, so that a
+        broken row is a one-line error naming its file and line *before* a run
+        starts, not at its final step. Nothing of the test split leaves this
+        method but its row count: the returned entry (file, sha256, rows) is what
+        a run's ``audit.json`` records of the check, under ``test_checks``."""
+        for i, r in enumerate(self.seeds(), start=1):
+            try:
+                self.task.seed_view(r)
+            except (KeyError, TypeError, ValueError) as e:
+                raise DomainError(f"{self.file('seeds')}: row {i}: {e}") from None
+        self._parse(self.file("splits.val"))
+        p = self.file("splits.test")
+        n = len(self._parse(p))
+        return {"at": _dt.datetime.now().isoformat(timespec="seconds"), "domain": self.name, "split": "test",
+                "file": p.name, "sha256": sha256_file(p), "rows": n,
+                "what": "row check before the run: every row parsed by the task, nothing kept or shown"}
 
     def val_items(self, limit: int | None = None) -> list[EvalItem]:
         items = self._items("val")

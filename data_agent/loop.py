@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .config import RunConfig, apply_overrides, settings
-from .domain import Domain, load_domain, stratified_subset, unsealed_test
+from .domain import Domain, load_domain, read_audit, stratified_subset, unsealed_test
 from .engineer import EngineerContext, Feedback, Plan, make_engineer
 from .errors import DataAgentError
 from .generators.generate import generate_for_plan
@@ -158,12 +158,14 @@ def specialize(cfg: RunConfig, run_dir: Path | None = None, reporter: Reporter |
                submissions_root: Path | None = None) -> Path:
     """Start a new run; returns its run directory."""
     domain = load_domain(cfg.domain)  # fail fast on a broken pack, before creating anything
+    check = domain.check_rows()  # a broken row of any split fails now, not at the final step
     check_specs(cfg, domain)
     run_dir = Path(run_dir) if run_dir else new_run_dir(domain.name, submissions_root)
     with run_lock(run_dir):  # before the check: a run still in progress is reported as such
         if (run_dir / "state.json").exists():
             raise DataAgentError(f"{run_dir} already holds a run: use `data-agent resume {run_dir}`")
         atomic_write_json(run_dir / "config.json", cfg.to_dict())
+        atomic_write_json(run_dir / "audit.json", {"test_reads": [], "test_checks": [check]})
         RunState(run_dir).save()
         return _run(run_dir, cfg, domain, reporter or Reporter())
 
@@ -228,6 +230,10 @@ def _resume_locked(run_dir: Path, reporter: Reporter | None, overrides: dict[str
                                                             "changes": changes})
         state.save()
     domain = load_domain(cfg.domain)
+    check = domain.check_rows()  # the pack may have changed since: a broken row fails now
+    audit = read_audit(run_dir / "audit.json")
+    audit.setdefault("test_checks", []).append(check)
+    atomic_write_json(run_dir / "audit.json", audit)
     return _run(run_dir, cfg, domain, reporter or Reporter())
 
 

@@ -54,13 +54,19 @@ It prints:
   charged to the kill that ended the first one's process; one within a single
   process would be a fault of the cache (printed separately);
 * **in flight per kill**: generation requests open at the emulator (received,
-  not yet answered) when the SIGKILL was sent, next to the calls billed twice
-  because of that kill: only calls in flight at a kill can be billed twice
-  (the emulator, like a provider, bills a reply its client did not live to
-  read; the resume asks for it again);
+  not yet answered) when the SIGKILL was sent; **cut per kill**: the calls the
+  killed process had sent and not yet read an answer to, by its own meter file
+  (``in_flight``, saved as each call is sent and as its answer is read: this
+  also counts answers already on their way back, which the emulator no longer
+  counts as open); next to them the calls billed twice because of that kill:
+  only a cut call can be billed twice (the emulator, like a provider, bills a
+  reply its client did not live to read; the resume asks for it again), so a
+  kill costs at most ``--concurrency`` calls, and at most one with
+  ``--concurrency 1``;
 * the wall time of the reference run and of the killed run (kills, waits and
   resumes included), the teacher's own count of its calls
-  (``RUN_DIR/teacher/meter.json``) next to the emulator's, and whether the run
+  (``RUN_DIR/teacher/meter.json``, which counts a call when it is sent, so the
+  calls cut by a kill are in it as ``interrupted``) next to the emulator's, and whether the run
   finished (``state.json`` status ``done`` and ``metrics.json`` present).
 
 Each run gets a fresh ``DATA_AGENT_HOME`` (so a fresh teacher response cache
@@ -72,6 +78,7 @@ Usage::
     python scripts/fault_injection.py                 # 10 kills, seed 0
     python scripts/fault_injection.py --during-generation   # 10 kills at random teacher calls
     python scripts/fault_injection.py --kills 3 --seed 7 --work-dir /tmp/fi
+    python scripts/fault_injection.py --during-generation --concurrency 1   # a kill cuts at most one call
 """
 
 from __future__ import annotations
@@ -205,11 +212,21 @@ def _duplicates(pools: dict[str, list[dict[str, Any]]]) -> tuple[list[str], list
             [f"{name}: {inp[:60]!r}" for (name, inp), n in inputs.items() if n > 1])
 
 
-def _meter_calls(run_dir: Path) -> int | None:
+def _meter_calls(run_dir: Path) -> tuple[int | None, int | None]:
+    """The run's own count of its teacher calls, and of those cut by a kill (``interrupted``)."""
     try:
-        return int(json.loads((run_dir / "teacher" / "meter.json").read_text())["total"]["calls"])
+        total = json.loads((run_dir / "teacher" / "meter.json").read_text())["total"]
+        return int(total["calls"]), int(total.get("interrupted", 0))
     except (OSError, ValueError, KeyError, TypeError):
-        return None
+        return None, None
+
+
+def _meter_in_flight(run_dir: Path) -> int:
+    """The calls the killed process had sent and not yet read an answer to, by its own meter file."""
+    try:
+        return int(json.loads((run_dir / "teacher" / "meter.json").read_text())["total"].get("in_flight", 0))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return 0
 
 
 def _faults(a: argparse.Namespace) -> FaultConfig:
@@ -220,7 +237,7 @@ def _faults(a: argparse.Namespace) -> FaultConfig:
 
 def _specialize_args(emu: ProviderEmulator, run_dir: Path, a: argparse.Namespace) -> list[str]:
     return ["specialize", "--preset", a.preset, "--teacher", f"openai-compatible:{emu.base_url_openai}@emu-model",
-            "--run-dir", str(run_dir)]
+            "--run-dir", str(run_dir)] + (["--concurrency", str(a.concurrency)] if a.concurrency else [])
 
 
 def _steps(run_dir: Path) -> list[str]:
@@ -274,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--latency", type=float, default=0.2,
                    help="seconds each generation request takes (default 0.2): calls in flight at a kill")
     p.add_argument("--preset", default="smoke", help="preset of the run (default smoke)")
+    p.add_argument("--concurrency", type=int, default=None,
+                   help="teacher requests in flight at once (default: the preset's); a kill can cut that many")
     p.add_argument("--process-timeout", type=float, default=900.0,
                    help="longest a single specialize/resume process may take, s (default 900)")
     p.add_argument("--work-dir", default=None,
@@ -281,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     if a.kills < 0 or a.min_delay < 0:
         p.error("--kills and --min-delay must be >= 0")
+    if a.concurrency is not None and a.concurrency < 1:
+        p.error("--concurrency must be >= 1")
 
     work = Path(a.work_dir or tempfile.mkdtemp(prefix="fault-injection-")).resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -369,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.copy2(f, dest / f.parent.name / f.name)
             steps = _steps(run_dir)
             kills.append({"after": t_kill - epochs[-1], "point": plan[i][0], "in_flight": in_flight,
+                          "cut": _meter_in_flight(run_dir),
                           "records": sum(len(r) for r in pools.values()),
                           "after_step": steps[-1] if steps else "(none)"})
         wall = time.monotonic() - t0
@@ -408,11 +430,11 @@ def main(argv: list[str] | None = None) -> int:
     for line in ended_early:
         print(f"  note: {line}")
     print(f"  kill  {'at call' if a.during_generation else 'at (s)':>7}  after(s)  last step done        records  "
-          "in flight  billed twice")
+          "in flight  cut  billed twice")
     for n, k in enumerate(kills):
         point = f"{k['point']:.0f}" if a.during_generation else f"{k['point']:.1f}"
         print(f"  {n + 1:>4}  {point:>7}  {k['after']:>8.1f}  {k['after_step']:<20}  {k['records']:>7}  "
-              f"{k['in_flight']:>9}  {per_kill.get(n, 0):>12}")
+              f"{k['in_flight']:>9}  {k['cut']:>3}  {per_kill.get(n, 0):>12}")
     print(f"records lost: {len(lost)} (ids in a pool right after a kill, missing from it at the end)"
           + (": " + ", ".join(f"{n}/{r}" for n, r in lost[:10]) if lost else ""))
     print(f"records duplicated: {len(dup_ids)} ids occurring twice, {len(dup_inputs)} inputs accepted twice in "
@@ -423,15 +445,19 @@ def main(argv: list[str] | None = None) -> int:
           f"the emulator over {len(billing)} billed completions, not counting the {garbled} malformed or "
           f"truncated ones (their re-asks are expected)")
     total_in_flight = sum(k["in_flight"] for k in kills)
-    over = [n + 1 for n, k in enumerate(kills) if per_kill.get(n, 0) > k["in_flight"]]
-    print(f"in flight per kill: {', '.join(str(k['in_flight']) for k in kills) or '-'} (total {total_in_flight}); "
-          f"billed twice per kill: {', '.join(str(per_kill.get(n, 0)) for n in range(len(kills))) or '-'}; "
-          + ("every call billed twice was in flight at its kill" if not over and not within_process
-             else f"MORE billed twice than in flight at kill(s) {over}" if over
+    over = [n + 1 for n, k in enumerate(kills) if per_kill.get(n, 0) > k["cut"]]
+    print(f"in flight per kill (at the emulator): {', '.join(str(k['in_flight']) for k in kills) or '-'} "
+          f"(total {total_in_flight}); cut per kill (sent by the client, answer not read, by its meter): "
+          f"{', '.join(str(k['cut']) for k in kills) or '-'} (total {sum(k['cut'] for k in kills)}, at most "
+          f"--concurrency each); billed twice per kill: "
+          f"{', '.join(str(per_kill.get(n, 0)) for n in range(len(kills))) or '-'} "
+          f"(at most {max((per_kill.get(n, 0) for n in range(len(kills))), default=0)} per kill); "
+          + ("every call billed twice was cut by its kill" if not over and not within_process
+             else f"MORE billed twice than cut at kill(s) {over}" if over
              else "some calls were billed twice within one process"))
-    meter = _meter_calls(run_dir)
-    print(f"generation calls: {gen_calls} at the emulator, {meter} in the run's teacher meter; faults served "
-          f"{faults_served}")
+    meter, interrupted = _meter_calls(run_dir)
+    print(f"generation calls: {gen_calls} at the emulator, {meter} in the run's teacher meter ({interrupted} of "
+          f"them counted as interrupted: in flight at a kill); faults served {faults_served}")
     print(f"wall time: {wall:.1f} s killed run (kills, waits and resumes included)"
           + f", {ref['duration']:.1f} s reference run")
     print(f"run finished: {'yes' if finished else 'no'} (state.json status done and metrics.json present; last "

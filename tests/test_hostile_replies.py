@@ -295,3 +295,24 @@ def test_smoke_run_with_a_hostile_server_keeps_the_key_off_disk(tmp_path: Path, 
                 scanned += 1
                 assert KEY.encode() not in p.read_bytes(), f"the API key leaked into {p}"
     assert scanned > 5
+
+
+def test_an_entry_cached_before_cleaning_is_cleaned_on_the_way_out(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache written by an older version (or under another key) may hold a key
+    or a NUL; a hit is cleaned like a fresh reply before anyone sees it."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", OTHER_KEY)
+
+    class Never:
+        backend, model = "fake", "m1"
+
+        async def generate_one(self, request):  # pragma: no cover - a hit must not call
+            raise AssertionError("the cached answer should have been used")
+
+    request = TeacherRequest(messages=({"role": "user", "content": "q"},), params=SamplingParams(max_tokens=20))
+    cache = ResponseCache(tmp_path / "cache.sqlite")
+    dirty = f"leaked {OTHER_KEY}\x00 here"
+    cache.put(request.cache_key("fake", "m1"), TeacherResponse(text=dirty, parsed={"problem": dirty}))
+    [out] = TeacherRunner(Never(), RunnerConfig(timeout=5.0), cache=cache).run_sync([request])
+    assert out.cached and OTHER_KEY not in out.text and "\x00" not in out.text
+    assert OTHER_KEY not in json.dumps(out.parsed) and "[REDACTED]" in out.parsed["problem"]

@@ -116,3 +116,42 @@ def test_a_symlink_inside_the_pack_is_fine(toy) -> None:
     (root / "seeds.jsonl").rename(root / "data" / "seeds.jsonl")
     (root / "seeds.jsonl").symlink_to(root / "data" / "seeds.jsonl")
     assert len(load_domain(root).seeds()) == 4
+
+
+def _rehash(root: Path, name: str) -> None:
+    import hashlib
+
+    m = json.loads((root / "pack.json").read_text())
+    m["files"][name] = hashlib.sha256((root / name).read_bytes()).hexdigest()
+    _write(root, m)
+
+
+@pytest.mark.parametrize("split", ["test.jsonl", "val.jsonl"])
+def test_a_broken_row_in_any_split_fails_before_the_run_directory_exists(toy, tmp_path: Path, split) -> None:
+    """A test row is parsed only at the final step of a run; checked up front, its
+    breakage is an error naming file and line before anything is created."""
+    from data_agent.config import load_config
+    from data_agent.loop import specialize
+
+    root, _ = toy
+    lines = (root / split).read_text().splitlines()
+    row = json.loads(lines[1])
+    row.pop("answer")
+    lines[1] = json.dumps(row)
+    (root / split).write_text("\n".join(lines) + "\n")
+    _rehash(root, split)
+    load_domain(root)  # the manifest and hashes are fine: only the row is broken
+    run_dir = tmp_path / "run"
+    cfg = load_config("smoke", overrides={"domain": str(root)})
+    with pytest.raises(DomainError) as e:
+        specialize(cfg, run_dir=run_dir)
+    msg = str(e.value)
+    assert "\n" not in msg and f"{split}:2: missing field 'answer'" in msg
+    assert not run_dir.exists()
+
+
+def test_the_row_check_keeps_only_a_count_of_the_test_split(toy) -> None:
+    root, _ = toy
+    check = load_domain(root).check_rows()
+    assert check["rows"] == 6 and check["file"] == "test.jsonl" and len(check["sha256"]) == 64
+    assert not any(w in json.dumps(check) for w in ("capital", "symbol", "Lima", "Oslo"))

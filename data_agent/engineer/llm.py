@@ -326,7 +326,7 @@ class LLMEngineer:
         if self._client is None:
             return {"calls": 0, "tokens": 0, "dollars": 0.0}
         c = self._client.meter.total
-        return {"calls": c.calls, "tokens": c.tokens, "dollars": round(c.dollars, 6), "cache_hits": c.cache_hits}
+        return {"calls": c.calls, "tokens": c.tokens, "dollars": round(c.spent_dollars, 6), "cache_hits": c.cache_hits}
 
     def close(self) -> None:
         if self._client is not None:

@@ -5,9 +5,14 @@
 * :class:`CostMeter` — what was spent: calls, prompt/completion tokens, dollars,
   failures (and failed-but-billed calls), cache hits, retries and re-asks, both
   in total and since :meth:`CostMeter.start_iteration`. Given a ``path``, the
-  meter is kept in a JSON file (saved at most a second apart and on
-  :meth:`CostMeter.save`) and picked up again by the next process, so a
-  resumed run's budgets count what the interrupted one already spent.
+  meter is kept in a JSON file and picked up again by the next process, so a
+  resumed run's budgets count what the interrupted one already spent. An
+  online call is counted when it is *sent* (:meth:`CostMeter.record_sent`,
+  saved before the request leaves, with its estimated tokens and dollars as
+  "in flight") and settled when its answer or error arrives; so a call cut by
+  a SIGKILL, which the provider still bills, is in the file, and the next
+  process counts it as ``interrupted`` (its estimate stands in for its
+  unknown usage in the budgets).
 
 The price table the runner costs responses with is
 :class:`data_agent.generators.teachers.prices.PriceTable`.
@@ -16,6 +21,7 @@ The price table the runner costs responses with is
 from __future__ import annotations
 
 import json
+import logging
 import math
 import threading
 import time
@@ -27,6 +33,8 @@ from ...config import BudgetSettings
 from ...errors import DataAgentError
 from ...records import atomic_write_json
 from ..teachers.base import Usage
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["Budget", "BudgetExceeded", "CostMeter", "Counters"]
 
@@ -60,10 +68,29 @@ class Counters:
     """Retries scheduled after a retryable failure."""
     reasks: int = 0
     """Re-asks after invalid or truncated structured output."""
+    in_flight: int = 0
+    """Calls sent and not yet answered (non-zero on disk while a process runs, or after it was killed)."""
+    in_flight_tokens: float = 0.0
+    """Estimated tokens of the calls in flight."""
+    in_flight_dollars: float = 0.0
+    """Estimated dollars of the calls in flight."""
+    interrupted: int = 0
+    """Calls that were in flight when their process stopped (SIGKILL, power loss): the
+    provider may have billed them, their answers were lost, a resume asks again."""
+    interrupted_tokens: float = 0.0
+    """Estimated tokens of the interrupted calls (counted in :attr:`tokens`)."""
+    interrupted_dollars: float = 0.0
+    """Estimated dollars of the interrupted calls (counted in :attr:`spent_dollars`)."""
 
     @property
     def tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
+        """Billed tokens plus the estimates of interrupted calls (what the budgets count)."""
+        return self.prompt_tokens + self.completion_tokens + int(round(self.interrupted_tokens))
+
+    @property
+    def spent_dollars(self) -> float:
+        """Estimated spend plus the estimates of interrupted calls (what the budgets count)."""
+        return self.dollars + self.interrupted_dollars
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "tokens": self.tokens}
@@ -97,6 +124,8 @@ class CostMeter:
         self._save_lock = threading.Lock()
         self._last_save = 0.0
         self._dirty = False
+        self.lost_at_load = 0
+        """Calls that were in flight in the file's last process when it stopped (see :attr:`Counters.interrupted`)."""
         if self.path is not None and self.path.exists():
             self._load(self.path)
 
@@ -112,6 +141,18 @@ class CostMeter:
             raise DataAgentError(f"{path}: unreadable spending record ({e}); delete it to count this run's "
                                  f"spending from zero") from None
         self.total, self.iteration, self.iteration_label = total, iteration, data.get("iteration_label")
+        lost = total.in_flight
+        for c in (total, iteration):  # the process that saved this is gone: its calls in flight were cut
+            c.interrupted += c.in_flight
+            c.interrupted_tokens += c.in_flight_tokens
+            c.interrupted_dollars += c.in_flight_dollars
+            c.in_flight, c.in_flight_tokens, c.in_flight_dollars = 0, 0.0, 0.0
+        if lost:
+            self.lost_at_load = lost
+            self._dirty = True
+            logger.warning("%d teacher call(s) were in flight when the previous process stopped: the provider may "
+                           "have billed them (their estimates count against the budgets); they are asked again",
+                           lost)
 
     def start_iteration(self, label: Any = None) -> None:
         """Begin a new iteration scope labelled ``label`` (run totals are kept)."""
@@ -155,17 +196,42 @@ class CostMeter:
         """``n`` requests submitted."""
         self._add(requests=n)
 
-    def record_call(self, usage: Usage, dollars: float = 0.0) -> None:
-        """A successful call."""
-        self._add(calls=1, prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
-                  dollars=dollars)
+    def record_sent(self, est_tokens: float = 0.0, est_dollars: float = 0.0) -> tuple[float, float]:
+        """A call is about to be sent: count it, with its estimates in flight, and
+        save now, so that a SIGKILL while it is out leaves it on disk. Returns the
+        ticket to settle it with (:meth:`record_call` or :meth:`record_failure`)."""
+        self._add(calls=1, in_flight=1, in_flight_tokens=est_tokens, in_flight_dollars=est_dollars)
+        self.save()
+        return (est_tokens, est_dollars)
 
-    def record_failure(self, usage: Usage | None = None, dollars: float = 0.0) -> None:
+    def _settle(self, sent: tuple[float, float] | None) -> dict[str, float]:
+        if sent is None:  # not announced by record_sent (a batch or a local call): count it now
+            return {"calls": 1}
+        return {"in_flight": -1, "in_flight_tokens": -sent[0], "in_flight_dollars": -sent[1]}
+
+    def record_call(self, usage: Usage, dollars: float = 0.0, sent: tuple[float, float] | None = None) -> None:
+        """A successful call (``sent``: its :meth:`record_sent` ticket, if it had one)."""
+        self._add(**self._settle(sent), prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+                  dollars=dollars)
+        if sent is not None:
+            self.save()
+
+    def record_failure(self, usage: Usage | None = None, dollars: float = 0.0,
+                       sent: tuple[float, float] | None = None) -> None:
         """A failed call; its usage (if the provider billed it) counts."""
         usage = usage or Usage()
         billed = int(usage.total_tokens > 0 or dollars > 0)
-        self._add(calls=1, failures=1, billed_failures=billed, prompt_tokens=usage.prompt_tokens,
+        self._add(**self._settle(sent), failures=1, billed_failures=billed, prompt_tokens=usage.prompt_tokens,
                   completion_tokens=usage.completion_tokens, dollars=dollars)
+        if sent is not None:
+            self.save()
+
+    def record_interrupted(self, sent: tuple[float, float]) -> None:
+        """A sent call whose answer this process will not read (it was cancelled:
+        Ctrl+C, a stopped run): the provider may bill it, so it counts as interrupted."""
+        self._add(in_flight=-1, in_flight_tokens=-sent[0], in_flight_dollars=-sent[1], interrupted=1,
+                  interrupted_tokens=sent[0], interrupted_dollars=sent[1])
+        self.save()
 
     def record_error(self, n: int = 1) -> None:
         self._add(errors=n)
@@ -180,11 +246,13 @@ class CostMeter:
         self._add(reasks=n)
 
     def summary(self, scope: str = "total") -> str:
-        """One line: ``calls 12 · tokens 3.4k · $0.0123 · cache hits 5 · failures 1``."""
+        """One line: ``calls 12 · tokens 3.4k · $0.0123 · cache hits 5 · failures 1``
+        (`` · interrupted 2`` when calls were cut by a killed process)."""
         c: Counters = getattr(self, scope)
         tok = f"{c.tokens / 1000:.1f}k" if c.tokens >= 1000 else str(c.tokens)
-        return (f"calls {c.calls} · tokens {tok} · ${c.dollars:.4f} · cache hits {c.cache_hits}"
-                f" · failures {c.failures} · errors {c.errors}")
+        return (f"calls {c.calls} · tokens {tok} · ${c.spent_dollars:.4f} · cache hits {c.cache_hits}"
+                f" · failures {c.failures} · errors {c.errors}" + (f" · interrupted {c.interrupted}"
+                                                                    if c.interrupted else ""))
 
     def to_dict(self) -> dict[str, Any]:
         return {"total": self.total.to_dict(), "iteration": self.iteration.to_dict()}
@@ -242,28 +310,33 @@ class Budget(BudgetSettings):
               pending_dollars: float = 0.0) -> None:
         """Raise :class:`BudgetExceeded` if one more call may not be launched.
 
+        The meter's own calls in flight (:meth:`CostMeter.record_sent`) are in its
+        call count already, and their estimates are added to its tokens and dollars.
+
         Args:
             meter: what was spent so far.
-            pending_calls: calls in flight plus the one about to start.
-            pending_tokens: estimated tokens of the calls in flight.
-            pending_dollars: estimated dollars of the calls in flight.
+            pending_calls: calls the meter does not know of yet, the one about to start included.
+            pending_tokens: estimated tokens of calls in flight the meter does not know of.
+            pending_dollars: estimated dollars of calls in flight the meter does not know of.
         """
         for scope, counters, (calls, tokens, dollars) in self._scopes(meter):
             max_calls = getattr(self, calls)
             if max_calls is not None and counters.calls + pending_calls > max_calls:
                 raise BudgetExceeded(scope, calls, max_calls, counters.calls + pending_calls - 1)
             max_tokens = getattr(self, tokens)
-            if max_tokens is not None and counters.tokens + pending_tokens >= max_tokens:
-                raise BudgetExceeded(scope, tokens, max_tokens, counters.tokens + pending_tokens)
+            used_tokens = counters.tokens + counters.in_flight_tokens + pending_tokens
+            if max_tokens is not None and used_tokens >= max_tokens:
+                raise BudgetExceeded(scope, tokens, max_tokens, used_tokens)
             max_dollars = getattr(self, dollars)
-            if max_dollars is not None and counters.dollars + pending_dollars >= max_dollars:
-                raise BudgetExceeded(scope, dollars, max_dollars, counters.dollars + pending_dollars)
+            used_dollars = counters.spent_dollars + counters.in_flight_dollars + pending_dollars
+            if max_dollars is not None and used_dollars >= max_dollars:
+                raise BudgetExceeded(scope, dollars, max_dollars, used_dollars)
 
     def remaining(self, meter: CostMeter) -> dict[str, float]:
         """Headroom per limit that is set (``inf`` for unlimited ones)."""
         out: dict[str, float] = {}
         for _, counters, names in self._scopes(meter):
-            for name, used in zip(names, (counters.calls, counters.tokens, counters.dollars)):
+            for name, used in zip(names, (counters.calls, counters.tokens, counters.spent_dollars)):
                 limit = getattr(self, name)
                 out[name] = math.inf if limit is None else max(0.0, limit - used)
         return out

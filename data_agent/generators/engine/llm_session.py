@@ -198,13 +198,14 @@ class LLMSession:
             "tokens": c.tokens,
             "prompt_tokens": c.prompt_tokens,
             "completion_tokens": c.completion_tokens,
-            "dollars": round(c.dollars, 6),
+            "dollars": round(c.spent_dollars, 6),
             "cache_hits": c.cache_hits,
             "failures": c.failures,
             "billed_failures": c.billed_failures,
             "errors": c.errors,
             "retries": c.retries,
             "reasks": c.reasks,
+            "interrupted": c.interrupted,
             "iteration": self.meter.iteration.to_dict(),
         }
 

@@ -360,9 +360,6 @@ class _RunState:
                                       config.breaker_failure_rate, config.breaker_trip_statuses)
         self.total = total
         self.done = 0
-        self.inflight_calls = 0
-        self.inflight_tokens = 0.0
-        self.inflight_dollars = 0.0
         self.progress_task: Any = None
         self.to_store: list[tuple[str, TeacherResponse]] = []
         self.store_scheduled = False
@@ -467,7 +464,9 @@ class TeacherRunner:
             hit = self.cache.get(key) if self.cache is not None else None
             if hit is not None:
                 self.meter.record_cache_hit()
-                results[i] = self._deliver(hit, req, cached=True)
+                # Cleaned again on the way out: an entry stored by an older version, or by a run
+                # configured with other keys, gets today's cleaning (idempotent for the rest).
+                results[i] = sanitise_response(self._deliver(hit, req, cached=True))
                 self._advance(st, 1)
                 continue
             groups.setdefault(key, []).append(i)
@@ -602,7 +601,7 @@ class TeacherRunner:
     def _progress_text(self) -> str:
         c = self.meter.total
         tok = f"{c.tokens / 1000:.1f}k" if c.tokens >= 1000 else str(c.tokens)
-        return (f"{self.model_spec} · calls {c.calls} · tok {tok} · ${c.dollars:.4f}"
+        return (f"{self.model_spec} · calls {c.calls} · tok {tok} · ${c.spent_dollars:.4f}"
                 f" · hits {c.cache_hits} · fail {c.failures}")
 
     def _advance(self, st: _RunState, n: int) -> None:
@@ -713,40 +712,38 @@ class TeacherRunner:
                     continue
                 break
             est_dollars = self._price(Usage(int(prompt_est), int(completion_est)))
-            try:
-                self.budget.check(self.meter, pending_calls=st.inflight_calls + 1,
-                                  pending_tokens=st.inflight_tokens, pending_dollars=st.inflight_dollars)
+            try:  # the meter counts its calls in flight (record_sent below)
+                self.budget.check(self.meter)
             except BudgetExceeded as e:
                 self.limiter.cancel(slot)
                 logger.warning("%s", e)
                 st.stop(e)
                 raise _Stopped() from e
-            st.inflight_calls += 1
-            st.inflight_tokens += est_tokens
-            st.inflight_dollars += est_dollars
+            # Counted (and saved) before the request leaves: a call cut by a SIGKILL is billed by
+            # the provider, so the next process must find it in the meter.
+            sent = self.meter.record_sent(est_tokens, est_dollars)
             try:
                 response = await self._invoke(request)
             except RetryableError as e:
-                self.meter.record_failure(e.usage, self._price(e.usage))
+                self.meter.record_failure(e.usage, self._price(e.usage), sent=sent)
                 if e.retry_after is not None and e.retry_after <= self.config.max_retry_after:
                     self.limiter.pause(e.retry_after)
                 if not _is_throttle(e):
                     self._record_failure(st, e)
                 raise
             except FatalError as e:
-                self.meter.record_failure()
+                self.meter.record_failure(sent=sent)
                 self._record_failure(st, e)
                 raise
-            finally:
-                st.inflight_calls -= 1
-                st.inflight_tokens -= est_tokens
-                st.inflight_dollars -= est_dollars
+            except BaseException:  # cancelled (Ctrl+C, a stopped run): the call is out, its answer is not read
+                self.meter.record_interrupted(sent)
+                raise
         sanitise_response(response)  # before it is checked, re-asked with, cached or handed on
         if not response.cost:
             response.cost = self._price(response.usage)
         if not response.model:
             response.model = self.model
-        self.meter.record_call(response.usage, response.cost)
+        self.meter.record_call(response.usage, response.cost, sent=sent)
         if response.usage.total_tokens > 0:
             self.limiter.correct(slot, response.usage.total_tokens)
         st.breaker.record_success()
