@@ -164,9 +164,11 @@ class PythonLiteral(Task):
     # pack rows (CRUXEval field names)
     def item(self, row: Mapping[str, Any]) -> EvalItem:
         code, call, gold = row["code"], row["input"], row["output"]
-        for name, v in (("code", code), ("input", call), ("output", gold)):
+        for name, v in (("code", code), ("output", gold)):
             if not isinstance(v, str) or not v.strip():
                 raise ValueError(f"field {name!r} must be a non-empty string")
+        if not isinstance(call, str):  # "" is a call without arguments
+            raise ValueError("field 'input' must be a string (the call's arguments)")
         if not parse_literal(gold)[0]:
             raise ValueError(f"field 'output' is not a Python literal: {gold[:80]!r}")
         return EvalItem(id=str(row["id"]), source=str(row.get("source") or "cruxeval").strip(),
