@@ -41,12 +41,12 @@ running the function's code, 3 s limit, pass@1):
 =============================  ==================================  ==============================  =========
 What                           Official                            Ours                            Direction
 =============================  ==================================  ==============================  =========
-Prediction that is an          executed next to the code, so       only literals count             stricter
-expression (``'ab' * 2``,      ``'ab' * 2`` or ``f('x')`` can
-``f('x')``, ``list('ab')``)    pass
+Prediction that is an          executed next to the code, so       only literals count (what the   stricter
+expression (``'ab' * 2``,      ``'ab' * 2`` or ``f('x')`` can      official prompt asks for: "a
+``f('x')``, ``list('ab')``)    pass                                literal, no function calls")
 Answer line                    ``[ANSWER] assert f(x) == y         ``[ANSWER] y [/ANSWER]``: the   other form
                                [/ANSWER]`` (the prompt's form)     literal alone
-Very long / deeply nested      executed (3 s limit)                more than ``MAX_LITERAL_CHARS`` stricter
+Very long / deeply nested      executed (3 s limit)                over ``MAX_LITERAL_CHARS``      stricter
 prediction                                                         characters or too deep: no
                                                                    answer
 pass@1                         estimated from several samples      one greedy output per problem   other
