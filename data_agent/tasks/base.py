@@ -45,6 +45,7 @@ FAILURE_CLASSES: dict[str, str] = {
     "wrong_value": "a readable answer that is wrong",
     "wrong_magnitude": "a numeric answer off by a factor of ten or more",
     "close": "a numeric answer near the gold but outside the tolerance",
+    "wrong_type": "a readable literal of another type than the gold (e.g. a list for a tuple)",
     "missing": "no output at all (a predictions file without this item)",
 }
 """The failure classes a task may report for a wrong output (``None`` = correct)."""
