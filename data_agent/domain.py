@@ -278,7 +278,7 @@ PACK_SCHEMA: dict[str, Any] = {
         "instruction (the prompt every record carries), description (a Markdown file), splits ({val, test}: "
         "JSONL files), seeds (a JSONL file), sample_submission (a JSON list of records), decontamination "
         "({file: the hashed n-gram fingerprints, n: the n-gram length}), files ({file: sha256}), and optionally "
-        "title, license (a file), attribution, scorer ({kind, ...task settings}), sources ({source: subject}), "
+        "title, license (a file), license_name (a short SPDX identifier, e.g. MIT), attribution, scorer ({kind, ...task settings}), sources ({source: subject}), "
         "skills ([{name, subject, description, sources}]) and counts ({split: rows}). Unknown fields are allowed."),
     "type": "object",
     "required": ["name", "instruction", "splits", "seeds", "sample_submission", "description", "files",
@@ -290,6 +290,7 @@ PACK_SCHEMA: dict[str, Any] = {
         "instruction": {"type": "string", "minLength": 1},
         "description": _FILE,
         "license": _FILE,
+        "license_name": {"type": "string", "minLength": 1},
         "attribution": {"type": "string"},
         "seeds": _FILE,
         "sample_submission": _FILE,

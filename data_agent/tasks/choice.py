@@ -105,7 +105,7 @@ class Choice(Task):
 
     @property
     def rule_summary(self) -> str:
-        return "letter on the last 'Final answer:' line equals the gold letter (case, () and . ignored)"
+        return "letter on the last 'Final answer:' line equals the gold letter (case, (), . ignored)"
 
     # answer text
     def final_line(self, answer_text: str) -> str:

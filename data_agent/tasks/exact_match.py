@@ -81,7 +81,7 @@ class ExactMatch(Task):
 
     @property
     def rule_summary(self) -> str:
-        return "text of the last 'Final answer:' line equals a gold answer (case, quotes, final period ignored)"
+        return "last 'Final answer:' line equals a gold text (case, quotes, final period ignored)"
 
     # answer text
     def final_line(self, answer_text: str) -> str:
