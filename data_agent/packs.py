@@ -253,7 +253,10 @@ def _sample(task: Task, instruction: str, seed_views: list[dict[str, Any]], eval
         picks, made_from = list(task.format_examples), "made-up examples"
     records = []
     for view in picks:
-        inp, output, _ = task.record_fields(task.example_document(view, 4000))
+        try:
+            inp, output, _ = task.record_fields(task.example_document(view, 4000))
+        except (KeyError, TypeError, ValueError):  # a seed the task cannot show as a record
+            continue
         if task.final_line_error(output) or (made_from != "seeds" and ngram_hashes(inp, n) & eval_hashes):
             continue
         records.append({"instruction": instruction, "input": inp, "output": output})

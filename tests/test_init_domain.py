@@ -342,3 +342,58 @@ def test_smoke_run_on_a_pack_made_by_init_domain(tmp_path: Path, da_home: Path, 
     assert len(sub) == cfg.n_records and all(r["instruction"] == load_domain(pack).instruction for r in sub)
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["domain"] == "capitals" and metrics["test"]["n"] >= 1
+
+
+def test_the_symbolic_teacher_refuses_a_made_pack_before_the_run_starts(tmp_path: Path) -> None:
+    from data_agent.config import load_config
+    from data_agent.errors import DataAgentError
+    from data_agent.loop import specialize
+
+    f = _user_files(tmp_path / "in")
+    cfg = load_config("smoke")
+    cfg.domain = str(init_domain("capitals", f["val"], f["test"], "exact", field_map=FMAP, out=tmp_path / "capitals"))
+    with pytest.raises(DataAgentError, match="no template library for domain 'capitals'"):
+        specialize(cfg, run_dir=tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
+def _choice_responder(messages, schema):
+    """A teacher that writes valid multiple-choice documents (the emulator's generic
+    documents have no labelled options)."""
+    import hashlib
+
+    h = int(hashlib.sha256(messages[-1]["content"].encode()).hexdigest()[:8], 16)
+    a, b = h % 50 + 2, h % 7 + 1
+    options = [a + b, a + b + 1, a + b - 1, a * b]
+    right = "ABCD"[h % 4]
+    options[h % 4], options[0] = options[0], options[h % 4]
+    problem = f"What is {a} + {b}?\n" + "\n".join(f"{'ABCD'[i]}. {o}" for i, o in enumerate(options))
+    return json.dumps({"problem": problem, "solution": f"{a} + {b} = {a + b}.\nFinal answer: {right}",
+                       "answer": right})
+
+
+@pytest.mark.slow
+def test_smoke_run_on_a_choice_pack(tmp_path: Path, da_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from data_agent.config import load_config
+    from data_agent.loop import specialize
+    from data_agent.testing.emulator import ProviderEmulator
+
+    key = "emulator-" + "choice-pack-key"
+    rows = [{"id": f"q{k}", "question": f"What is {k} + {k + 1}?", "options": [str(2 * k + 1), str(2 * k), str(k)],
+             "answer": "A", "source": "sums" if k % 2 else "mixed"} for k in range(12)]
+    (tmp_path / "val.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[:6]))
+    (tmp_path / "test.json").write_text(json.dumps(rows[6:]))
+    pack = init_domain("sums", tmp_path / "val.jsonl", tmp_path / "test.json", "choice", out=tmp_path / "sums")
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    with ProviderEmulator(api_key=key, responder=_choice_responder) as emu:
+        cfg = load_config("smoke")
+        cfg.domain = str(pack)
+        cfg.teacher = f"openai-compatible:{emu.base_url_openai}@emu-model"
+        run_dir = specialize(cfg, run_dir=tmp_path / "run")
+    sub = json.loads((run_dir / "iter-01" / "submission.json").read_text())
+    task = get_task("choice")
+    assert len(sub) == cfg.n_records and all(task.final_line_error(r["output"]) == "" for r in sub)
+    items = {i.id: i for i in load_domain(pack).val_items()}
+    rows_out = json.loads((run_dir / "iter-01" / "eval-val.json").read_text())["items"]
+    assert rows_out and all(r["correct"] == task.is_correct(r["output"], items[r["id"]]) for r in rows_out)
+    assert json.loads((run_dir / "metrics.json").read_text())["domain"] == "sums"
