@@ -259,8 +259,8 @@ def init_domain(
     field_map: Optional[str] = typer.Option(None, "--field-map", help="logical=your_field pairs, e.g. "
                                             "problem=question,answer=gold,id=qid."),
     instruction: Optional[str] = typer.Option(None, "--instruction", help="The instruction every record carries "
-                                              "[default: one stating the task's answer line]."),
-    out_dir: Optional[Path] = typer.Option(None, "--out", help="The pack folder [default: domains/NAME]."),
+                                              "(default: one stating the task's answer line)."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="The pack folder (default: domains/NAME)."),
     title: Optional[str] = typer.Option(None, "--title", help="A one-line title."),
     license_name: Optional[str] = typer.Option(None, "--license-name", help="The data's licence, e.g. CC-BY-4.0."),
     force: bool = typer.Option(False, "--force", help="Replace an existing pack folder."),
@@ -270,8 +270,9 @@ def init_domain(
 
     path = run(name, val, test, task, seeds=seeds, field_map=field_map, instruction=instruction, out=out_dir,
                title=title, license_name=license_name, force=force)
+    domain = name if path.resolve() == (Path.cwd() / "domains" / name).resolve() else str(path)
     out.print(f"[green]ok[/]: pack {name!r} written to {path}; edit {path / 'description.md'}, then run "
-              f"`data-agent specialize --domain {path}`")
+              f"`data-agent specialize --domain {domain} --teacher ...`", highlight=False)
 
 
 @app.command()

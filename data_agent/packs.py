@@ -213,12 +213,26 @@ def _read_split(path: Path, task: Task, fmap: Mapping[str, str], seed: bool = Fa
     return out
 
 
-def _overlap(a: list[dict[str, Any]], b: list[dict[str, Any]], task: Task) -> list[str]:
-    """Ids of rows of ``a`` that share an id or a normalised problem with a row of ``b``."""
-    idf, pf = task.row_fields["id"], task.row_fields["problem"]
-    ids = {str(r[idf]) for r in b}
-    problems = {_problem_key(r[pf]) for r in b}
-    return [str(r[idf]) for r in a if str(r[idf]) in ids or _problem_key(r[pf]) in problems]
+def _shown_text(task: Task, row: Mapping[str, Any], view: Any) -> str:
+    """The problem as the student sees it (an item's input: the options of a
+    multiple-choice row included), for the overlap checks; a seed's view when the
+    seed does not read as an item."""
+    if hasattr(view, "input"):
+        return str(view.input)
+    try:
+        return str(task.item(row).input)
+    except (KeyError, TypeError, ValueError):
+        return str(view.get("problem", ""))
+
+
+def _overlap(a: list[tuple[dict[str, Any], Any]], b: list[tuple[dict[str, Any], Any]], task: Task) -> list[str]:
+    """Ids of rows of ``a`` that share an id or a normalised problem (as shown to
+    the student) with a row of ``b``."""
+    idf = task.row_fields["id"]
+    ids = {str(r[idf]) for r, _ in b}
+    problems = {_problem_key(_shown_text(task, r, v)) for r, v in b}
+    return [str(r[idf]) for r, v in a
+            if str(r[idf]) in ids or _problem_key(_shown_text(task, r, v)) in problems]
 
 
 def _list_ids(ids: list[str], k: int = 5) -> str:
@@ -324,10 +338,10 @@ def init_domain(name: str, val: Path, test: Path, task: str, *, seeds: Path | No
     test_rows = _read_split(Path(test), t, fmap)
     seed_rows = _read_split(Path(seeds), t, fmap, seed=True) if seeds is not None else []
     vr, tr, sr = ([r for r, _ in rows] for rows in (val_rows, test_rows, seed_rows))
-    both = _overlap(vr, tr, t)
+    both = _overlap(val_rows, test_rows, t)
     if both:
         raise _fail(f"{val} and {test} share {len(both)} item(s) (same id or problem): {_list_ids(both)}")
-    bad_seeds = _overlap(sr, vr + tr, t)
+    bad_seeds = _overlap(seed_rows, val_rows + test_rows, t)
     if bad_seeds:
         raise _fail(f"{seeds}: {len(bad_seeds)} seed(s) are also evaluation items (same id or problem): "
                     f"{_list_ids(bad_seeds)}")

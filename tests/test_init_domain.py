@@ -130,7 +130,7 @@ def _err(tmp_path: Path, match: str, **kw) -> str:
     f = _user_files(tmp_path / "defaults")
     args = {"val": f["val"], "test": f["test"], "task": "exact", "field_map": FMAP, "out": tmp_path / "out", **kw}
     with pytest.raises(DomainError, match=match) as e:
-        init_domain(kw.pop("name", "capitals"), **{k: v for k, v in args.items() if k != "name"})
+        init_domain("capitals", **args)
     assert "\n" not in str(e.value)
     assert not (tmp_path / "out").exists(), "a failed init-domain left a pack behind"
     return str(e.value)
@@ -225,7 +225,7 @@ def test_names_tasks_field_maps_and_existing_folders(tmp_path: Path, monkeypatch
     with pytest.raises(DomainError, match=r"domains/capitals: already exists \(use --force to replace it\)$"):
         init_domain("capitals", f["val"], f["test"], "exact", field_map=FMAP)
     (pack / "stale.txt").write_text("x")
-    init_domain("capitals", f["val"], f["test"], "choice" if False else "exact", field_map=FMAP, force=True)
+    init_domain("capitals", f["val"], f["test"], "exact", field_map=FMAP, force=True)
     assert not (pack / "stale.txt").exists() and load_domain("capitals").manifest["counts"]["val"] == 7
 
 
@@ -397,3 +397,17 @@ def test_smoke_run_on_a_choice_pack(tmp_path: Path, da_home: Path, monkeypatch: 
     rows_out = json.loads((run_dir / "iter-01" / "eval-val.json").read_text())["items"]
     assert rows_out and all(r["correct"] == task.is_correct(r["output"], items[r["id"]]) for r in rows_out)
     assert json.loads((run_dir / "metrics.json").read_text())["domain"] == "sums"
+
+
+def test_choice_rows_with_the_same_stem_but_other_options_are_different_items(tmp_path: Path) -> None:
+    stem = "Which of the following is a prime number?"
+    (tmp_path / "val.jsonl").write_text(json.dumps({"id": "a", "input": stem, "options": ["4", "7"], "answer": "B"})
+                                        + "\n")
+    (tmp_path / "test.jsonl").write_text(json.dumps({"id": "b", "input": stem, "options": ["5", "8"], "answer": "A"})
+                                         + "\n")
+    pack = init_domain("primes", tmp_path / "val.jsonl", tmp_path / "test.jsonl", "choice", out=tmp_path / "p")
+    assert load_domain(pack).manifest["counts"] == {"val": 1, "test": 1, "seeds": 0}
+    (tmp_path / "test.jsonl").write_text(json.dumps({"id": "b", "input": stem, "options": ["4", "7"], "answer": "7"})
+                                         + "\n")
+    with pytest.raises(DomainError, match=r"share 1 item\(s\) \(same id or problem\): a$"):
+        init_domain("primes", tmp_path / "val.jsonl", tmp_path / "test.jsonl", "choice", out=tmp_path / "q")
