@@ -2,7 +2,8 @@
 
 Every command is also a library call: :func:`data_agent.loop.specialize`,
 :func:`data_agent.loop.resume`, :func:`data_agent.api.evaluate`,
-:func:`data_agent.validators.validate_submission`, :func:`data_agent.domain.list_domains`,
+:func:`data_agent.validators.validate_submission`, :func:`data_agent.packs.domain_summaries`,
+:func:`data_agent.packs.init_domain`,
 :func:`data_agent.report.write_report`.
 """
 
@@ -226,23 +227,52 @@ def validate(
 
 
 @app.command()
-def domains() -> None:
-    """List the domain packs."""
-    from .domain import list_domains, load_domain
+def domains(as_json: bool = typer.Option(False, "--json", help="Print a JSON list (for scripts).")) -> None:
+    """List the domain packs: split sizes, task kind, scoring rule and licence."""
+    import json
 
+    from .packs import domain_summaries
+
+    rows = domain_summaries()
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
     t = Table(title="domain packs")
-    for c in ("name", "title", "task", "val", "test", "seeds"):
+    for c in ("name", "task", "rule", "val", "test", "seeds", "licence"):
         t.add_column(c)
-    for name in list_domains():
-        try:
-            d = load_domain(name, verify=False)
-        except DataAgentError as e:  # one broken pack does not hide the others
-            t.add_row(name, f"[red]broken[/]: {e}", "", "", "", "")
+    for r in rows:
+        if "error" in r:
+            t.add_row(r["name"], "[red]broken[/]", r["error"], "", "", "", "")
             continue
-        c = d.manifest.get("counts", {})
-        t.add_row(name, d.manifest.get("title", ""), d.task.kind, str(c.get("val", "")), str(c.get("test", "")),
-                  str(c.get("seeds", "")))
+        t.add_row(r["name"], r["task"], r["rule"], *(str(r[k] if r[k] is not None else "") for k in ("val", "test", "seeds")),
+                  r["license"])
     out.print(t)
+
+
+@app.command("init-domain")
+def init_domain(
+    name: str = typer.Argument(..., help="The pack's name (one plain folder name)."),
+    val: Path = typer.Option(..., "--val", help="Validation rows: a .jsonl, .json (list of objects) or .csv file."),
+    test: Path = typer.Option(..., "--test", help="Test rows (sealed in the pack), same formats."),
+    task: str = typer.Option(..., "--task", help="numeric, python_literal, exact or choice."),
+    seeds: Optional[Path] = typer.Option(None, "--seeds", help="Worked examples (rows with a solution)."),
+    field_map: Optional[str] = typer.Option(None, "--field-map", help="logical=your_field pairs, e.g. "
+                                            "problem=question,answer=gold,id=qid."),
+    instruction: Optional[str] = typer.Option(None, "--instruction", help="The instruction every record carries "
+                                              "(default: one stating the task's answer line)."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="The pack folder (default: domains/NAME)."),
+    title: Optional[str] = typer.Option(None, "--title", help="A one-line title."),
+    license_name: Optional[str] = typer.Option(None, "--license-name", help="The data's licence, e.g. CC-BY-4.0."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing pack folder."),
+) -> None:
+    """Make a domain pack from your own validation, test and seed files."""
+    from .packs import init_domain as run
+
+    path = run(name, val, test, task, seeds=seeds, field_map=field_map, instruction=instruction, out=out_dir,
+               title=title, license_name=license_name, force=force)
+    domain = name if path.resolve() == (Path.cwd() / "domains" / name).resolve() else str(path)
+    out.print(f"[green]ok[/]: pack {name!r} written to {path}; edit {path / 'description.md'}, then run "
+              f"`data-agent specialize --domain {domain} --teacher ...`", highlight=False)
 
 
 @app.command()

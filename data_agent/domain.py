@@ -22,11 +22,12 @@ import contextlib
 import datetime as _dt
 import functools
 import hashlib
+import json
 import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from .errors import DataAgentError
 from .plan import TopicInfo
@@ -116,6 +117,22 @@ def ngrams(text: str, n: int) -> set[str]:
 
 def ngram_hashes(text: str, n: int) -> set[str]:
     return {hashlib.sha1(g.encode()).hexdigest()[:16] for g in ngrams(text, n)}
+
+
+def build_fingerprints(eval_texts: Iterable[str], seed_texts: Iterable[str] = (), n: int = 8) -> dict[str, Any]:
+    """The content of a pack's ``decontamination.json``: the sorted hashed word
+    ``n``-grams of the evaluation problems (validation and test), minus those the
+    seed problems share (boilerplate such as a textbook's standing assumptions:
+    the seeds are legitimate teacher context), with ``shared_with_seeds``, how
+    many were left out for that reason (a count, not written to the file)."""
+    eval_hashes = set().union(*(ngram_hashes(t, n) for t in eval_texts))
+    seed_hashes = set().union(*(ngram_hashes(t, n) for t in seed_texts))
+    return {"n": n, "hashes": sorted(eval_hashes - seed_hashes), "shared_with_seeds": len(eval_hashes & seed_hashes)}
+
+
+def fingerprints_json(fingerprints: dict[str, Any]) -> str:
+    """The text of ``decontamination.json`` for :func:`build_fingerprints`' result."""
+    return json.dumps({"n": fingerprints["n"], "hashes": fingerprints["hashes"]}) + "\n"
 
 
 def sha256_file(p: Path) -> str:
@@ -283,7 +300,7 @@ PACK_SCHEMA: dict[str, Any] = {
         "instruction (the prompt every record carries), description (a Markdown file), splits ({val, test}: "
         "JSONL files), seeds (a JSONL file), sample_submission (a JSON list of records), decontamination "
         "({file: the hashed n-gram fingerprints, n: the n-gram length}), files ({file: sha256}), and optionally "
-        "title, license (a file), attribution, scorer ({kind, ...task settings}), sources ({source: subject}), "
+        "title, license (a file), license_name (a short SPDX identifier, e.g. MIT), attribution, scorer ({kind, ...task settings}), sources ({source: subject}), "
         "skills ([{name, subject, description, sources}]) and counts ({split: rows}). Unknown fields are allowed."),
     "type": "object",
     "required": ["name", "instruction", "splits", "seeds", "sample_submission", "description", "files",
@@ -295,6 +312,7 @@ PACK_SCHEMA: dict[str, Any] = {
         "instruction": {"type": "string", "minLength": 1},
         "description": _FILE,
         "license": _FILE,
+        "license_name": {"type": "string", "minLength": 1},
         "attribution": {"type": "string"},
         "seeds": _FILE,
         "sample_submission": _FILE,

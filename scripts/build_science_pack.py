@@ -69,16 +69,14 @@ def main() -> None:
 
     # Decontamination fingerprints: hashed word 8-grams of every evaluation problem,
     # so validators can reject overlapping training data without reading the sealed split.
-    from data_agent.domain import ngram_hashes, sha256_file
+    from data_agent.domain import build_fingerprints, fingerprints_json, sha256_file
 
     # N-grams the evaluation problems share with the seeds are book boilerplate ("Assume all gases are
     # perfect unless stated otherwise..."): the seeds are legitimate teacher context, so those are left out.
-    eval_hashes = set().union(*(ngram_hashes(r["problem_text"], 8) for r in val + test))
-    seed_hashes = set().union(*(ngram_hashes(s["problem_text"], 8) for s in seeds))
-    hashes = sorted(eval_hashes - seed_hashes)
-    print(f"decontamination: {len(eval_hashes)} evaluation 8-grams, {len(eval_hashes & seed_hashes)} shared "
-          f"with seeds left out")
-    (out / "decontamination.json").write_text(json.dumps({"n": 8, "hashes": hashes}) + "\n", encoding="utf-8")
+    fp = build_fingerprints([r["problem_text"] for r in val + test], [s["problem_text"] for s in seeds], 8)
+    print(f"decontamination: {len(fp['hashes']) + fp['shared_with_seeds']} evaluation 8-grams, "
+          f"{fp['shared_with_seeds']} shared with seeds left out")
+    (out / "decontamination.json").write_text(fingerprints_json(fp), encoding="utf-8")
 
     # A sample submission in the exact format: three seeds with their worked solutions.
     from data_agent.tasks.boxed_numeric import BoxedNumeric, format_answer, format_problem, normalise_number

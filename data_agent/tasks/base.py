@@ -97,6 +97,14 @@ class Task:
     """Name of the final-line validator (the key its rejections are counted under)."""
     missing_answer: ClassVar[str] = "answer: no final answer"
     """Rejection reason of a record whose output gives no answer."""
+    row_fields: ClassVar[dict[str, str]] = {}
+    """Logical name -> the pack field that holds it in this task's rows: ``id``,
+    ``source``, ``problem`` and ``answer`` (and ``solution`` for seeds, plus any
+    the task adds, e.g. ``unit``). ``data-agent init-domain`` writes a user's rows
+    under these names, so every task that a pack can be made for declares them."""
+    format_examples: ClassVar[tuple[dict[str, Any], ...]] = ()
+    """Made-up seed views (``{"problem", "solution", "answer", ...}``) that show
+    the answer format; a pack made without seeds shows them in its sample submission."""
     default_limits: ClassVar[dict[str, int]] = {"input": 8_000, "output": 16_000}
     """Most characters a record's field may hold (the ``length`` validator); a
     pack overrides any of them with ``"limits": {"input": ..., "output": ...}``
@@ -134,6 +142,12 @@ class Task:
 
     def __repr__(self) -> str:
         return f"<task {self.kind} {self.settings}>"
+
+    @property
+    def rule_summary(self) -> str:
+        """The scoring rule in one short line (``data-agent domains``); ``""`` when
+        the task does not state one."""
+        return ""
 
     # ------------------------------------------------------------------ answer text
 

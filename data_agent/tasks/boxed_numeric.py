@@ -379,6 +379,23 @@ class BoxedNumeric(Task):
                       "Worked solution: {solution}\nAnswer: {answer}")
     compact_fields = "Give the problem, the unit of its answer, short solution steps that compute the answer, then the answer."
 
+    row_fields = {"id": "id", "source": "source", "problem": "problem_text", "answer": "answer_number",
+                  "unit": "unit", "solution": "solution"}
+    format_examples = (
+        {"problem": "A car accelerates uniformly from rest to $20 \\mathrm{~m} \\mathrm{~s}^{-1}$ in "
+                    "$8 \\mathrm{~s}$. What distance does it cover in that time?",
+         "unit": "$\\mathrm{m}$", "solution": "With uniform acceleration from rest, s = (v/2) t = (20/2)(8) = 80 m.",
+         "answer": "80"},
+        {"problem": "How much heat raises the temperature of $2.0 \\mathrm{~kg}$ of water by "
+                    "$5.0 \\mathrm{~K}$? Take the specific heat capacity as $4.18 \\mathrm{~kJ} "
+                    "\\mathrm{~kg}^{-1} \\mathrm{~K}^{-1}$.",
+         "unit": "$\\mathrm{kJ}$", "solution": "q = m c dT = (2.0)(4.18)(5.0) = 41.8 kJ.", "answer": "41.8"},
+    )
+
+    @property
+    def rule_summary(self) -> str:
+        return f"last \\boxed{{}} number, {self.rel_tol:.0%} relative tolerance"
+
     def __init__(self, settings: Mapping[str, Any] | None = None):
         super().__init__(settings)
         if not 0 < self.rel_tol < 1:

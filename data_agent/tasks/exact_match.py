@@ -70,6 +70,18 @@ class ExactMatch(Task):
                     "\"answer\" (the final answer, as a JSON string).")
     reply_shape = '{"problem": ..., "solution": ..., "answer": ...}'
     compact_fields = "Give the question, a short reasoning, then the answer."
+    row_fields = {"id": "id", "source": "source", "problem": "input", "answer": "answer", "solution": "solution"}
+    format_examples = (
+        {"problem": "Which planet of the solar system is known as the Red Planet?",
+         "solution": "Iron oxide dust on its surface gives the fourth planet from the Sun its red colour.",
+         "answer": "Mars"},
+        {"problem": "What is the chemical formula of table salt?",
+         "solution": "Table salt is sodium chloride: one sodium ion for each chloride ion.", "answer": "NaCl"},
+    )
+
+    @property
+    def rule_summary(self) -> str:
+        return "last 'Final answer:' line equals a gold text (case, quotes, final period ignored)"
 
     # answer text
     def final_line(self, answer_text: str) -> str:

@@ -153,6 +153,16 @@ class PythonLiteral(Task):
                     f"{answer_rule_short}) and \"answer\" (the output as a Python literal, in a JSON string).")
     reply_shape = '{"problem": ..., "solution": ..., "answer": ...}'
     compact_fields = "Give the function and call, a short trace of the call, then the output as a Python literal."
+    format_examples = (
+        {"problem": format_problem("def f(xs):\n    return [x * 2 for x in xs if x % 2]", "[1, 2, 3]"),
+         "solution": "f keeps the odd numbers 1 and 3 and doubles each of them.", "answer": "[2, 6]"},
+        {"problem": format_problem("def f(s):\n    return s.upper().count('A')", "'banana'"),
+         "solution": "s.upper() is 'BANANA', which holds three A's.", "answer": "3"},
+    )
+
+    @property
+    def rule_summary(self) -> str:
+        return "last [ANSWER] line equals the gold as a Python literal (ast.literal_eval, ==)"
 
     # answer text
     def final_line(self, answer_text: str) -> str:
