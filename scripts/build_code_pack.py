@@ -121,6 +121,7 @@ def build(src: Path, out: Path) -> dict:
         "instruction": instruction,
         "description": "description.md",
         "license": "LICENSE",
+        "license_name": "MIT",
         "attribution": ATTRIBUTION,
         "scorer": {"kind": "python_literal"},
         "splits": {"val": "val.jsonl", "test": "test.jsonl"},
