@@ -1,0 +1,218 @@
+"""Build domains/finance/ from FinanceReasoning (../shared/data/financereasoning by default).
+
+The 2,238 items (easy/medium/hard.json) are split by *context*: items that share a context
+document form one group (an empty context, ``""`` or FinanceMath's ``[]``, makes each item its
+own group), and a whole group goes to one split, chosen by ``sha256("finance|" + context)``
+(or of the item's ``question_id`` for an empty context) read as a number in [0, 1):
+below 0.10 seeds, below 0.30 validation, the rest test. Items are copied unchanged plus an
+``id`` (``fr-<question_id>``); seeds add a ``solution``: the item's ``python_solution`` as a
+code block, then the task's final line with the ``ground_truth``. Seeds whose question text
+equals an evaluation question's are dropped. Answers are normalised in code, never here.
+
+The skills are the topics of the symbolic finance library
+(:mod:`data_agent.generators.symbolic.finance`), so the pack and the offline teacher agree.
+
+    python scripts/build_finance_pack.py [--src ../shared/data/financereasoning]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LEVELS = ["easy", "medium", "hard"]
+SEED_SHARE, VAL_SHARE = 0.10, 0.20
+INPUT_LIMIT = 12_000
+"""``scorer.limits.input`` (characters): above the longest evaluation input, so records
+modelled on the longest contexts pass the length validator."""
+TITLE = "Financial numerical reasoning over reports, tables and scenarios (FinanceReasoning)"
+ATTRIBUTION = (
+    "FinanceReasoning (Tang et al., 2025, 'FinanceReasoning: Benchmarking Financial Numerical Reasoning More "
+    "Credible, Comprehensive and Challenging', BUPT Reasoning Lab), github BUPT-Reasoning-Lab/FinanceReasoning @ "
+    "b0fe6455396f831955e4eb988472b4a563403bc5, data/FinanceReasoning/{easy,medium,hard}.json, CC BY 4.0 "
+    "(dataset card). Items unchanged apart from an added id; seeds add a solution built from the item's "
+    "python_solution.")
+SUBJECT_OF_SOURCE = {"CodeFinQA": "accounting", "CodeTAT-QA": "accounting", "FinCode": "accounting",
+                     "FinanceReasoning": "corporate_finance", "FinanceMath": "investments"}
+"""The subject each source dataset mostly asks about (the engineer's per-source table)."""
+
+
+def instruction(task) -> str:
+    return (
+        "You are a financial expert. Answer the question, using the context when one is given: think step by "
+        "step, identify the figures you need and compute the result. Give the final answer as a plain number in "
+        "the unit and with the precision the question asks for (no units, no % sign, no thousands commas; a "
+        "percentage as its number of percent, e.g. 12.5 for 12.5%), or True or False for a yes/no question. "
+        f"Conclude with the sentence \"{task.final_line('[ANSWER]')}\"")
+
+
+def is_empty_context(context: str) -> bool:
+    return context.strip() in ("", "[]")
+
+
+def group_key(row: dict) -> str:
+    ctx = row["context"]
+    return f"item|{row['question_id']}" if is_empty_context(ctx) else f"context|{ctx}"
+
+
+def split_of(key: str) -> str:
+    u = int(hashlib.sha256(f"finance|{key}".encode("utf-8")).hexdigest()[:12], 16) / 16**12
+    return "seeds" if u < SEED_SHARE else "val" if u < SEED_SHARE + VAL_SHARE else "test"
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+
+
+def seed_solution(task, row: dict) -> str:
+    from data_agent.tasks.numeric_tolerance import format_answer
+
+    code = row["python_solution"].replace("\r\n", "\n").strip()
+    return f"```python\n{code}\n```\n{task.final_line(format_answer(row['ground_truth']))}"
+
+
+def description(counts: dict, by_source: dict, n_groups: dict, task) -> str:
+    rows = "\n".join(f"| {s} | {SUBJECT_OF_SOURCE.get(s, '')} | {by_source['val'].get(s, 0)} | "
+                     f"{by_source['test'].get(s, 0)} | {by_source['seeds'].get(s, 0)} |" for s in sorted(SUBJECT_OF_SOURCE))
+    return f"""# finance: financial numerical reasoning (FinanceReasoning)
+
+The student answers finance questions with a single number (or True/False): questions over
+annual-report text and tables (CodeFinQA, CodeTAT-QA), short scenarios that need a finance
+formula (FinanceReasoning's own items, FinCode) and CFA-style questions with small tables
+(FinanceMath). The student sees the context (when there is one), a blank line and
+`Question: ...`; the question says how to round ("Answer to two decimal places.", "Answer
+as a percentage to three decimal places."). The reply ends with the sentence
+`{task.final_line('[ANSWER]')}` where the answer is a plain number in the question's unit
+(a percentage as its number of percent, an amount "in millions" as that number of millions).
+
+Scoring: FinanceReasoning's rule, correct when |pred - gold| <= 0.002 |gold| (a gold of 0
+needs exactly 0), True/False compared for equality; the answer is read from the last final
+line. The task module `data_agent/tasks/numeric_tolerance.py` lists the normalisations and
+every deviation from the official scorer.
+
+Splits are by context document: items that share a context go to one split (an empty context
+makes each item its own group), so no validation context appears in the test split.
+
+| source | subject | val | test | seeds |
+|---|---|---|---|---|
+{rows}
+
+Files: `val.jsonl` ({counts['val']} items in {n_groups['val']} context groups, for the data
+engineer's feedback loop), `test.jsonl` ({counts['test']} items in {n_groups['test']} groups,
+sealed until the final scoring), `seeds.jsonl` ({counts['seeds']} items in {n_groups['seeds']}
+groups, disjoint from both, each with a worked `solution`: its Python solution and the final
+line), `decontamination.json` (hashed word 8-grams of the evaluation questions and contexts).
+
+Source: {ATTRIBUTION} Licence: CC BY 4.0 (`LICENSE`).
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--src", type=Path, default=ROOT.parent / "shared" / "data" / "financereasoning")
+    ap.add_argument("--out", type=Path, default=ROOT / "domains" / "finance")
+    args = ap.parse_args()
+    src, out = args.src, args.out
+    out.mkdir(parents=True, exist_ok=True)
+
+    from data_agent.domain import ngram_hashes, sha256_file
+    from data_agent.generators import symbolic
+    from data_agent.tasks import get_task
+    from data_agent.tasks.numeric_tolerance import format_input, source_group
+
+    scorer = {"kind": "numeric_tolerance", "rel_tol": 0.002, "limits": {"input": INPUT_LIMIT}}
+    task = get_task("numeric_tolerance", scorer)
+
+    items = []
+    for level in LEVELS:
+        items += json.loads((src / f"{level}.json").read_text(encoding="utf-8"))
+    parts: dict[str, list[dict]] = {"seeds": [], "val": [], "test": []}
+    groups: dict[str, set[str]] = {k: set() for k in parts}
+    for d in sorted(items, key=lambda r: (hashlib.sha256(group_key(r).encode()).hexdigest(), r["question_id"])):
+        key = group_key(d)
+        split = split_of(key)
+        groups[split].add(key)
+        parts[split].append({"id": f"fr-{d['question_id']}", **d})
+
+    eval_rows = parts["val"] + parts["test"]
+    eval_questions = {r["question"].strip() for r in eval_rows}
+    dropped = [s for s in parts["seeds"] if s["question"].strip() in eval_questions]
+    seeds = [{**s, "solution": seed_solution(task, s)} for s in parts["seeds"] if s not in dropped]
+    val, test = parts["val"], parts["test"]
+
+    ids = [r["id"] for r in val + test + seeds]
+    assert len(ids) == len(set(ids)), "item ids are not unique"
+    ctx = {k: {r["context"] for r in rows if not is_empty_context(r["context"])}
+           for k, rows in (("val", val), ("test", test), ("seeds", seeds))}
+    assert not (ctx["val"] & ctx["test"]) and not (ctx["seeds"] & (ctx["val"] | ctx["test"])), "a context crosses splits"
+    for r in val + test + seeds:
+        task.item(r)  # every row reads with the task
+    for s in seeds:
+        assert not task.final_line_error(s["solution"]), (s["id"], task.final_line_error(s["solution"]))
+        assert task.is_correct(s["solution"], task.item(s)), s["id"]
+
+    write_jsonl(out / "val.jsonl", val)
+    write_jsonl(out / "test.jsonl", test)
+    write_jsonl(out / "seeds.jsonl", seeds)
+    shutil.copyfile(src / "CC-BY-4.0.txt", out / "LICENSE")
+
+    # Decontamination fingerprints: hashed word 8-grams of every evaluation input (question and
+    # context), minus those the seeds share (boilerplate such as table headers and report phrases).
+    eval_hashes = set().union(*(ngram_hashes(format_input(r["question"], r["context"]), 8) for r in eval_rows))
+    seed_hashes = set().union(*(ngram_hashes(format_input(s["question"], s["context"]), 8) for s in seeds))
+    hashes = sorted(eval_hashes - seed_hashes)
+    print(f"decontamination: {len(eval_hashes)} evaluation 8-grams, {len(eval_hashes & seed_hashes)} shared "
+          f"with seeds left out")
+    (out / "decontamination.json").write_text(json.dumps({"n": 8, "hashes": hashes}) + "\n", encoding="utf-8")
+
+    instr = instruction(task)
+    short = sorted(seeds, key=lambda s: (len(s["context"]) + len(s["question"]) + len(s["solution"]), s["id"]))
+    picks = [short[0], short[len(short) // 3], short[2 * len(short) // 3]]
+    sample = [{"instruction": instr, "input": format_input(s["question"], s["context"]), "output": s["solution"]}
+              for s in picks]
+    (out / "sample_submission.json").write_text(json.dumps(sample, indent=2, ensure_ascii=False) + "\n",
+                                                encoding="utf-8")
+
+    counts = {"val": len(val), "test": len(test), "seeds": len(seeds)}
+    by_source = {k: Counter(source_group(r["source"]) for r in rows)
+                 for k, rows in (("val", val), ("test", test), ("seeds", seeds))}
+    n_groups = {k: len({group_key(r) for r in rows}) for k, rows in (("val", val), ("test", test), ("seeds", seeds))}
+    (out / "description.md").write_text(description(counts, by_source, n_groups, task), encoding="utf-8")
+
+    skills = []
+    for topic, names in sorted(symbolic.topics("finance").items()):
+        ts = [symbolic.TEMPLATES[n] for n in names]
+        skills.append({"name": topic, "subject": ts[0].subject,
+                       "description": "; ".join(sorted({(t.__doc__ or t.name).strip().splitlines()[0].rstrip(".")
+                                                        for t in ts})),
+                       "sources": sorted({s for t in ts for s in t.sources})})
+    assert skills, "the symbolic finance library has no templates"
+
+    files = {name: sha256_file(out / name) for name in
+             ["val.jsonl", "test.jsonl", "seeds.jsonl", "sample_submission.json", "description.md", "LICENSE",
+              "decontamination.json"]}
+    manifest = {
+        "name": "finance", "title": TITLE, "instruction": instr, "description": "description.md",
+        "license": "LICENSE", "attribution": ATTRIBUTION, "scorer": scorer,
+        "splits": {"val": "val.jsonl", "test": "test.jsonl"}, "seeds": "seeds.jsonl",
+        "sample_submission": "sample_submission.json", "decontamination": {"file": "decontamination.json", "n": 8},
+        "sources": SUBJECT_OF_SOURCE, "skills": skills, "files": files, "counts": counts,
+    }
+    (out / "pack.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"val={len(val)} ({n_groups['val']} groups) test={len(test)} ({n_groups['test']} groups) "
+          f"seeds={len(seeds)} ({n_groups['seeds']} groups, {len(dropped)} dropped for a shared question) -> {out}")
+    for k in ("val", "test", "seeds"):
+        print(f"  {k}: " + ", ".join(f"{s} {n}" for s, n in sorted(by_source[k].items())))
+    longest = max(len(format_input(r["question"], r["context"])) for r in eval_rows)
+    print(f"longest evaluation input: {longest} characters (scorer.limits.input = {INPUT_LIMIT})")
+
+
+if __name__ == "__main__":
+    main()

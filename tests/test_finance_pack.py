@@ -1,0 +1,88 @@
+"""The finance pack (domains/finance, built by scripts/build_finance_pack.py from FinanceReasoning)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from data_agent.domain import load_domain, ngram_hashes, read_jsonl, unsealed_test
+from data_agent.generators.symbolic import topics
+from data_agent.tasks.numeric_tolerance import format_input
+
+ROOT = Path(__file__).resolve().parent.parent
+PACK = ROOT / "domains" / "finance"
+SRC = ROOT.parent / "shared" / "data" / "financereasoning"
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return {k: read_jsonl(PACK / f"{k}.jsonl") for k in ("val", "test", "seeds")}
+
+
+def _contexts(rs):
+    return {r["context"] for r in rs if r["context"].strip() not in ("", "[]")}
+
+
+def test_pack_loads_and_every_row_reads_with_the_task():
+    dom = load_domain(PACK)
+    assert dom.task.kind == "numeric_tolerance" and dom.task.rel_tol == 0.002
+    assert dom.task.limits["input"] >= 9000
+    val = dom.val_items()
+    with unsealed_test("test of the pack's rows"):
+        test = dom.test_items()
+    assert len(val) == dom.manifest["counts"]["val"] and len(test) == dom.manifest["counts"]["test"]
+    assert len(val) + len(test) + dom.manifest["counts"]["seeds"] == 2238
+    for it in val + test:
+        assert isinstance(it.gold, (bool, int, float)) and it.input.rstrip().endswith(it.raw["question"].strip())
+        assert len(it.input) <= dom.task.limits["input"]
+    assert {it.source for it in val} == {"CodeFinQA", "CodeTAT-QA", "FinCode", "FinanceMath", "FinanceReasoning"}
+    assert set(dom.manifest["sources"]) == {it.source for it in val}
+    assert "instruction" in dom.sample_submission()[0] and dom.task.final_line("[ANSWER]") in dom.instruction
+
+
+def test_splits_are_disjoint_by_id_and_by_context(rows):
+    ids = [r["id"] for k in rows for r in rows[k]]
+    assert len(ids) == len(set(ids))
+    ctx = {k: _contexts(v) for k, v in rows.items()}
+    assert not ctx["val"] & ctx["test"], "a context crosses validation and test"
+    assert not ctx["seeds"] & (ctx["val"] | ctx["test"]), "a seed context is an evaluation context"
+    questions = {r["question"].strip() for r in rows["val"] + rows["test"]}
+    assert not any(s["question"].strip() in questions for s in rows["seeds"])
+    n = sum(len(v) for v in rows.values())
+    assert 0.05 < len(rows["seeds"]) / n < 0.15 and 0.15 < len(rows["val"]) / n < 0.25
+
+
+def test_seeds_have_worked_solutions_ending_with_the_final_line(rows):
+    dom = load_domain(PACK)
+    for s in rows["seeds"]:
+        assert s["python_solution"].strip() in s["solution"]
+        assert dom.task.final_line_error(s["solution"]) == ""
+        assert dom.task.is_correct(s["solution"], dom.task.item(s))
+
+
+def test_decontamination_covers_the_evaluation_inputs(rows):
+    hashes = load_domain(PACK).contamination_hashes()
+    seed = set().union(*(ngram_hashes(format_input(s["question"], s["context"]), 8) for s in rows["seeds"]))
+    for r in rows["val"][:50] + rows["test"][:50]:
+        assert ngram_hashes(format_input(r["question"], r["context"]), 8) - seed <= hashes
+
+
+def test_skills_are_the_symbolic_topics():
+    dom = load_domain(PACK)
+    assert set(dom.skills()) == set(topics("finance"))
+
+
+@pytest.mark.skipif(not SRC.is_dir(), reason="the FinanceReasoning source data is not here")
+def test_the_build_is_deterministic(tmp_path):
+    out = tmp_path / "finance"
+    cp = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_finance_pack.py"), "--src", str(SRC),
+                         "--out", str(out)], capture_output=True, text=True, timeout=300, cwd=ROOT,
+                        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert cp.returncode == 0, cp.stderr[-2000:]
+    built = json.loads((out / "pack.json").read_text())
+    assert built == json.loads((PACK / "pack.json").read_text())
