@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -63,6 +64,20 @@ def group_key(row: dict) -> str:
 def split_of(key: str) -> str:
     u = int(hashlib.sha256(f"finance|{key}".encode("utf-8")).hexdigest()[:12], 16) / 16**12
     return "seeds" if u < SEED_SHARE else "val" if u < SEED_SHARE + VAL_SHARE else "test"
+
+
+PRECISION_SENTENCE = re.compile(
+    r"\s*(?:Answer|Provide|Express|Round|Give)\b[^.?!]*\b(?:decimal places?|integer|dollar|cent|percentage|percent)"
+    r"[^.?!]*\.\s*$", re.IGNORECASE)
+"""The precision sentence the benchmark appends to a question ("Answer to two decimal places.")."""
+
+
+def fingerprint_text(row: dict) -> str:
+    """What the decontamination fingerprints cover: the context and the question without its
+    precision sentence (an instruction every generated problem repeats, not content)."""
+    from data_agent.tasks.numeric_tolerance import format_input
+
+    return format_input(PRECISION_SENTENCE.sub("", row["question"].strip()), row["context"])
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> None:
@@ -163,10 +178,11 @@ def main() -> None:
     write_jsonl(out / "seeds.jsonl", seeds)
     shutil.copyfile(src / "CC-BY-4.0.txt", out / "LICENSE")
 
-    # Decontamination fingerprints: hashed word 8-grams of every evaluation input (question and
-    # context), minus those the seeds share (boilerplate such as table headers and report phrases).
-    eval_hashes = set().union(*(ngram_hashes(format_input(r["question"], r["context"]), 8) for r in eval_rows))
-    seed_hashes = set().union(*(ngram_hashes(format_input(s["question"], s["context"]), 8) for s in seeds))
+    # Decontamination fingerprints: hashed word 8-grams of every evaluation input (context and question,
+    # without the question's precision sentence), minus those the seeds share (boilerplate such as table
+    # headers and report phrases).
+    eval_hashes = set().union(*(ngram_hashes(fingerprint_text(r), 8) for r in eval_rows))
+    seed_hashes = set().union(*(ngram_hashes(fingerprint_text(s), 8) for s in seeds))
     hashes = sorted(eval_hashes - seed_hashes)
     print(f"decontamination: {len(eval_hashes)} evaluation 8-grams, {len(eval_hashes & seed_hashes)} shared "
           f"with seeds left out")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -12,7 +13,6 @@ import pytest
 
 from data_agent.domain import load_domain, ngram_hashes, read_jsonl, unsealed_test
 from data_agent.generators.symbolic import topics
-from data_agent.tasks.numeric_tolerance import format_input
 
 ROOT = Path(__file__).resolve().parent.parent
 PACK = ROOT / "domains" / "finance"
@@ -65,11 +65,25 @@ def test_seeds_have_worked_solutions_ending_with_the_final_line(rows):
         assert dom.task.is_correct(s["solution"], dom.task.item(s))
 
 
+def _build_module():
+    spec = importlib.util.spec_from_file_location("build_finance_pack", ROOT / "scripts" / "build_finance_pack.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def test_decontamination_covers_the_evaluation_inputs(rows):
+    build = _build_module()
     hashes = load_domain(PACK).contamination_hashes()
-    seed = set().union(*(ngram_hashes(format_input(s["question"], s["context"]), 8) for s in rows["seeds"]))
+    seed = set().union(*(ngram_hashes(build.fingerprint_text(s), 8) for s in rows["seeds"]))
     for r in rows["val"][:50] + rows["test"][:50]:
-        assert ngram_hashes(format_input(r["question"], r["context"]), 8) - seed <= hashes
+        assert ngram_hashes(build.fingerprint_text(r), 8) - seed <= hashes
+        assert ngram_hashes(r["question"], 8) - ngram_hashes(build.fingerprint_text(r), 8) <= \
+            ngram_hashes(r["question"][-120:], 8), "only the closing precision sentence is left out"
+    # the benchmark's precision sentence is an instruction, not content: a generated problem may repeat it
+    assert not ngram_hashes("What is it? Answer as a percentage to two decimal places.", 8) & hashes
+    assert build.fingerprint_text({"question": "What is X? Answer to the nearest integer.", "context": ""}) == \
+        "Question: What is X?"
 
 
 def test_skills_are_the_symbolic_topics():

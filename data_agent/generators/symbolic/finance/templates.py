@@ -360,8 +360,8 @@ def bond_price(c: FCtx):
     face, coupon, n, m, freq = _bond(c)
     ytm = c.dec("ytm", 1.5, 12, 2)
     price = _bond_price(face, coupon, M(ytm) / 100, n, m)
-    return c.done(f"A bond with a face value of {money(face)} pays a {pct(coupon)} coupon in {freq} payments and "
-                  f"matures in {n} years. Its yield to maturity is {pct(ytm)} a year.", "What is the bond's price?",
+    return c.done(f"A {money(face)} bond pays a {pct(coupon)} coupon in {freq} payments and matures in {n} years. "
+                  f"Its yield to maturity is {pct(ytm)} a year.", "What is the bond's price?",
                   [f"coupon per period = {fmt(face)} x {fmt(coupon)}/100 / {m} = {r(M(face) * M(coupon) / 100 / m)}; "
                    f"periods = {n * m}; yield per period = {fmt(ytm)}/100 / {m}",
                    "price = sum of coupon / (1 + y)^t + face / (1 + y)^N = @ANS"], price)
@@ -373,8 +373,8 @@ def bond_yield_to_maturity(c: FCtx):
     face, coupon, n, m, freq = _bond(c)
     price = c.dec("price", face * 0.8, face * 1.2, 2)
     ytm = findroot(lambda y: _bond_price(face, coupon, y, n, m) - M(price), -0.05, 1) * 100
-    return c.done(f"A bond with a face value of {money(face)} pays a {pct(coupon)} coupon in {freq} payments, "
-                  f"matures in {n} years and sells for {money(price)}.",
+    return c.done(f"A {money(face)} bond pays a {pct(coupon)} coupon in {freq} payments, matures in {n} years "
+                  f"and sells for {money(price)}.",
                   "What is its yield to maturity (an annual rate, " + ("compounded annually" if m == 1 else
                                                                           "twice the semiannual yield") + ")?",
                   [f"Solve {fmt(price)} = sum of coupon / (1 + y/{m})^t + {fmt(face)} / (1 + y/{m})^{n * m}",
@@ -387,8 +387,8 @@ def current_yield(c: FCtx):
     face, coupon, n, m, freq = _bond(c)
     price = c.dec("price", face * 0.8, face * 1.2, 2)
     cy = F(face) * F(coupon) / F(price)
-    return c.done(f"A bond with a face value of {money(face)} and a {pct(coupon)} coupon paid in {freq} payments "
-                  f"matures in {n} years and trades at {money(price)}.", "What is its current yield?",
+    return c.done(f"A {money(face)} bond with a {pct(coupon)} coupon paid in {freq} payments matures in {n} "
+                  f"years and trades at {money(price)}.", "What is its current yield?",
                   [f"annual coupon = {fmt(face)} x {fmt(coupon)}/100 = {r(F(face) * F(coupon) / 100)}",
                    f"current yield = annual coupon / price = @ANS%"], cy, percent=True)
 
@@ -406,7 +406,7 @@ def zero_coupon_bond_price(c: FCtx):
     else:
         price, how = M(face) * mpmath.exp(-M(ytm) / 100 * n), "compounded continuously"
         step = f"P = F e^(-y n) = {fmt(face)} x e^(-{fmt(ytm)}/100 x {n})"
-    return c.done(f"A zero-coupon bond with a face value of {money(face)} matures in {n} years. Its yield is "
+    return c.done(f"A {money(face)} zero-coupon bond matures in {n} years. Its yield is "
                   f"{pct(ytm)} a year, {how}.", "What is its price?", [step, "P = @ANS"], price)
 
 
@@ -424,7 +424,7 @@ def bond_duration(c: FCtx):
     steps = [f"price = {r(price)}", f"Macaulay duration = sum of t x PV(CF_t) / price = {r(mac)} years"]
     if c.d == 3:
         steps.append(f"modified duration = {r(mac)} / (1 + {fmt(ytm)}/100)")
-    return c.done(f"A bond maturing in {n} years with a face value of {money(face)} pays an annual coupon of "
+    return c.done(f"A {money(face)} bond maturing in {n} years pays an annual coupon of "
                   f"{pct(coupon)} and yields {pct(ytm)} a year.", f"What is its {want} in years?", steps + [f"{want} = @ANS"], ans)
 
 
@@ -635,8 +635,8 @@ def declining_balance_depreciation(c: FCtx):
     if bv - dep < salvage:
         raise Resample
     return c.done(f"An asset costs {money(cost)}, has a useful life of {life} years and a salvage value of "
-                  f"{money(salvage)}. It is depreciated by the double-declining-balance method.",
-                  f"What is the depreciation expense in year {k}?",
+                  f"{money(salvage)}; it is written down at double the straight-line rate on its declining book value.",
+                  f"How much depreciation is charged in year {k}?",
                   [f"rate = 2 / {life} = {r(rate)}", f"book value at the start of year {k} = {fmt(cost)} x (1 - {r(rate)})^{k - 1} = {r(bv)}",
                    f"depreciation = {r(bv)} x {r(rate)} = @ANS"], dep)
 
