@@ -133,6 +133,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--src", type=Path, default=ROOT.parent / "shared" / "data" / "financereasoning")
     ap.add_argument("--out", type=Path, default=ROOT / "domains" / "finance")
+    ap.add_argument("--tokenizer", type=Path, default=None,
+                    help="a tokenizer folder (e.g. the student's); prints the evaluation inputs' token lengths")
     args = ap.parse_args()
     src, out = args.src, args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -228,6 +230,20 @@ def main() -> None:
         print(f"  {k}: " + ", ".join(f"{s} {n}" for s, n in sorted(by_source[k].items())))
     longest = max(len(format_input(r["question"], r["context"])) for r in eval_rows)
     print(f"longest evaluation input: {longest} characters (scorer.limits.input = {INPUT_LIMIT})")
+    hashes_set = set(hashes)
+    names = sorted(n for ns in symbolic.topics("finance").values() for n in ns)
+    probs = [symbolic.generate(t, seed, d) for t in names for d in (1, 2, 3) for seed in range(10)]
+    hit = sum(bool(ngram_hashes(p.problem, 8) & hashes_set) for p in probs)
+    print(f"symbolic problems (10 seeds x 3 difficulties per template) sharing an 8-gram with the fingerprints: "
+          f"{hit} of {len(probs)}")
+    if args.tokenizer is not None:
+        from transformers import AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(str(args.tokenizer))
+        lens = sorted(len(tok(format_input(r["question"], r["context"]))["input_ids"]) for r in eval_rows)
+        pct = {p: lens[min(len(lens) - 1, int(p / 100 * len(lens)))] for p in (50, 90, 99)}
+        print(f"evaluation input tokens: median {pct[50]}, p90 {pct[90]}, p99 {pct[99]}, max {lens[-1]}; "
+              f"{sum(n > 1024 for n in lens)} of {len(lens)} over 1024, {sum(n > 640 for n in lens)} over 640")
 
 
 if __name__ == "__main__":

@@ -21,8 +21,10 @@ def test_import_contracts_are_kept():
     assert "BROKEN" not in cp.stdout and " KEPT" in cp.stdout
 
 
-FORBIDDEN = [r"The answer is therefore", r"\\+boxed\{", r"problem_text", r"answer_number", r"answer_latex", r"problemid"]
-"""The boxed answer sentence and SciBench's field names: the business of tasks/ only."""
+FORBIDDEN = [r"The answer is therefore", r"\\+boxed\{", r"problem_text", r"answer_number", r"answer_latex", r"problemid",
+             r"Therefore, the answer is", r"ground_truth"]
+"""The answer sentences (SciBench's boxed one, FinanceReasoning's) and the benchmarks' answer field names:
+the business of tasks/ only."""
 
 
 def test_only_tasks_name_an_answer_format():
