@@ -7,7 +7,9 @@ own group), and a whole group goes to one split, chosen by ``sha256("finance|" +
 below 0.10 seeds, below 0.30 validation, the rest test. Items are copied unchanged plus an
 ``id`` (``fr-<question_id>``); seeds add a ``solution``: the item's ``python_solution`` as a
 code block, then the task's final line with the ``ground_truth``. Seeds whose question text
-equals an evaluation question's are dropped. Answers are normalised in code, never here.
+equals an evaluation question's are dropped. Further seeds come from TAT-QA's test_gold
+arithmetic questions (``--tatqa``; see :func:`tatqa_seeds`). Answers are normalised in code,
+never here.
 
 The skills are the topics of the symbolic finance library
 (:mod:`data_agent.generators.symbolic.finance`), so the pack and the offline teacher agree.
@@ -18,11 +20,14 @@ The skills are the topics of the symbolic finance library
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import json
+import operator
 import re
 import shutil
 from collections import Counter
+from fractions import Fraction
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +42,10 @@ ATTRIBUTION = (
     "Credible, Comprehensive and Challenging', BUPT Reasoning Lab), github BUPT-Reasoning-Lab/FinanceReasoning @ "
     "b0fe6455396f831955e4eb988472b4a563403bc5, data/FinanceReasoning/{easy,medium,hard}.json, CC BY 4.0 "
     "(dataset card). Items unchanged apart from an added id; seeds add a solution built from the item's "
-    "python_solution.")
+    "python_solution. Further seeds: TAT-QA (Zhu et al., 2021, 'TAT-QA: A Question Answering Benchmark on a Hybrid "
+    "of Tabular and Textual Content in Finance'), github NExTplusplus/TAT-QA @ 870accc4, "
+    "tatqa_dataset_test_gold.json, CC BY 4.0: arithmetic questions with the table as Markdown, a precision "
+    "sentence and the derivation as the solution.")
 SUBJECT_OF_SOURCE = {"CodeFinQA": "accounting", "CodeTAT-QA": "accounting", "FinCode": "accounting",
                      "FinanceReasoning": "corporate_finance", "FinanceMath": "investments"}
 """The subject each source dataset mostly asks about (the engineer's per-source table)."""
@@ -78,6 +86,96 @@ def fingerprint_text(row: dict) -> str:
     from data_agent.tasks.numeric_tolerance import format_input
 
     return format_input(PRECISION_SENTENCE.sub("", row["question"].strip()), row["context"])
+
+
+def arithmetic(expr: str) -> Fraction | None:
+    """The exact value of a TAT-QA derivation (``(($1,271-$276)/$276) * 100``): numbers, + - * /
+    and parentheses only (``$`` and thousands commas dropped), else None."""
+    text = expr.replace("$", "").replace(",", "").strip()
+    if not text or not re.fullmatch(r"[\d\s.()+\-*/]+", text):
+        return None
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        return None
+    ops = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+
+    def ev(node):
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return Fraction(str(node.value))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            v = ev(node.operand)
+            return -v if isinstance(node.op, ast.USub) else v
+        if isinstance(node, ast.BinOp) and type(node.op) in ops:
+            return ops[type(node.op)](ev(node.left), ev(node.right))
+        raise ValueError(ast.dump(node))
+
+    try:
+        return ev(tree)
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+PRECISION_WORDS = {0: "the nearest integer", 1: "one decimal place", 2: "two decimal places", 3: "three decimal places"}
+
+
+def tatqa_context(doc: dict) -> str:
+    """A TAT-QA table (first row the header) as a Markdown table, then its paragraphs."""
+    table = doc["table"]["table"]
+    cell = lambda c: " ".join(str(c).split()) or " "  # noqa: E731
+    lines = ["| " + " | ".join(cell(c) for c in table[0]) + " |", "| " + " | ".join("---" for _ in table[0]) + " |"]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in table[1:]]
+    paras = [p["text"].strip() for p in sorted(doc["paragraphs"], key=lambda p: p["order"]) if p["text"].strip()]
+    return "\n".join(lines) + ("\n\n" + "\n".join(paras) if paras else "")
+
+
+def tatqa_seeds(folder: Path, task, eval_questions: set[str], hashes: set[str]) -> tuple[list[dict], dict[str, int]]:
+    """Seeds from TAT-QA's test_gold arithmetic questions: the derivation is evaluated exactly, the
+    gold answer's decimals become the question's precision sentence (kept only when the derivation
+    rounded so gives the gold), and a question is left out when its text is an evaluation question's
+    or its input shares an 8-gram with the evaluation fingerprints."""
+    from data_agent.domain import ngram_hashes
+    from data_agent.tasks.numeric_tolerance import format_answer
+
+    docs = json.loads((folder / "tatqa_dataset_test_gold.json").read_text(encoding="utf-8"))
+    out, why_not = [], Counter()
+    for doc in docs:
+        context = tatqa_context(doc)
+        for q in sorted(doc["questions"], key=lambda q: q["order"]):
+            if q.get("answer_type") != "arithmetic":
+                continue
+            gold = q["answer"]
+            value = arithmetic(str(q.get("derivation") or ""))
+            if isinstance(gold, bool) or not isinstance(gold, (int, float)) or value is None:
+                why_not["no exact derivation"] += 1
+                continue
+            dp = 0 if isinstance(gold, int) or float(gold).is_integer() else len(repr(float(gold)).split(".")[1])
+            if dp > 3 or gold == 0:
+                why_not["precision"] += 1
+                continue
+            quantum = Fraction(1, 10 ** dp)
+            half_up = (abs(value) / quantum + Fraction(1, 2)).__floor__() * quantum * (1 if value >= 0 else -1)
+            if half_up != Fraction(str(gold)):
+                why_not["gold is not the derivation rounded"] += 1
+                continue
+            pct = " as a percentage" if q.get("scale") == "percent" else ""
+            question = f"{q['question'].strip()} Answer{pct} to {PRECISION_WORDS[dp]}."
+            if q["question"].strip() in eval_questions or question in eval_questions:
+                why_not["an evaluation question"] += 1
+                continue
+            from data_agent.tasks.numeric_tolerance import format_input
+
+            if ngram_hashes(format_input(q["question"], context), 8) & hashes:
+                why_not["shares an 8-gram with the evaluation items"] += 1
+                continue
+            answer = format_answer(float(Fraction(str(gold))), dp) if dp else format_answer(int(gold))
+            solution = (f"{str(q['derivation']).strip()} = {float(value):.10g}\n{task.final_line(answer)}")
+            out.append({"id": f"tatqa-{q['uid']}", "question": question, "context": context,
+                        "ground_truth": gold, "source": "TAT-QA", "level": "", "derivation": q["derivation"],
+                        "scale": q.get("scale", ""), "solution": solution})
+    return out, dict(why_not)
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> None:
@@ -122,10 +220,12 @@ makes each item its own group), so no validation context appears in the test spl
 Files: `val.jsonl` ({counts['val']} items in {n_groups['val']} context groups, for the data
 engineer's feedback loop), `test.jsonl` ({counts['test']} items in {n_groups['test']} groups,
 sealed until the final scoring), `seeds.jsonl` ({counts['seeds']} items in {n_groups['seeds']}
-groups, disjoint from both, each with a worked `solution`: its Python solution and the final
-line), `decontamination.json` (hashed word 8-grams of the evaluation questions and contexts).
+groups, disjoint from both, each with a worked `solution` ending with the final line:
+FinanceReasoning items with their Python solution, and {by_source['seeds'].get('TAT-QA', 0)} TAT-QA test_gold arithmetic
+questions with the table as Markdown, a precision sentence from the gold's decimals and the
+derivation, none sharing an 8-gram with the evaluation items), `decontamination.json` (hashed word 8-grams of the evaluation questions and contexts).
 
-Source: {ATTRIBUTION} Licence: CC BY 4.0 (`LICENSE`).
+Sources: {ATTRIBUTION} Licence: CC BY 4.0 (`LICENSE`).
 """
 
 
@@ -133,10 +233,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--src", type=Path, default=ROOT.parent / "shared" / "data" / "financereasoning")
     ap.add_argument("--out", type=Path, default=ROOT / "domains" / "finance")
+    ap.add_argument("--tatqa", type=Path, default=ROOT.parent / "shared" / "data" / "tatqa",
+                    help="TAT-QA's folder (tatqa_dataset_test_gold.json) for more seeds; '' for none")
     ap.add_argument("--tokenizer", type=Path, default=None,
                     help="a tokenizer folder (e.g. the student's); prints the evaluation inputs' token lengths")
     args = ap.parse_args()
     src, out = args.src, args.out
+    if args.tatqa is not None and not str(args.tatqa).strip(".").strip():
+        args.tatqa = None
     out.mkdir(parents=True, exist_ok=True)
 
     from data_agent.domain import ngram_hashes, sha256_file
@@ -164,6 +268,19 @@ def main() -> None:
     seeds = [{**s, "solution": seed_solution(task, s)} for s in parts["seeds"] if s not in dropped]
     val, test = parts["val"], parts["test"]
 
+    # Decontamination fingerprints: hashed word 8-grams of every evaluation input (context and question,
+    # without the question's precision sentence), minus those the FinanceReasoning seeds share
+    # (boilerplate such as table headers and report phrases).
+    eval_hashes = set().union(*(ngram_hashes(fingerprint_text(r), 8) for r in eval_rows))
+    seed_hashes = set().union(*(ngram_hashes(fingerprint_text(s), 8) for s in seeds))
+    hashes = sorted(eval_hashes - seed_hashes)
+    print(f"decontamination: {len(eval_hashes)} evaluation 8-grams, {len(eval_hashes & seed_hashes)} shared "
+          f"with seeds left out")
+    tatqa, why_not = tatqa_seeds(args.tatqa, task, eval_questions, set(hashes)) if args.tatqa else ([], {})
+    print(f"TAT-QA seeds: {len(tatqa)} kept; left out: " + (", ".join(f"{k} {v}" for k, v in sorted(why_not.items()))
+                                                         or "none"))
+    seeds += tatqa
+
     ids = [r["id"] for r in val + test + seeds]
     assert len(ids) == len(set(ids)), "item ids are not unique"
     ctx = {k: {r["context"] for r in rows if not is_empty_context(r["context"])}
@@ -180,14 +297,6 @@ def main() -> None:
     write_jsonl(out / "seeds.jsonl", seeds)
     shutil.copyfile(src / "CC-BY-4.0.txt", out / "LICENSE")
 
-    # Decontamination fingerprints: hashed word 8-grams of every evaluation input (context and question,
-    # without the question's precision sentence), minus those the seeds share (boilerplate such as table
-    # headers and report phrases).
-    eval_hashes = set().union(*(ngram_hashes(fingerprint_text(r), 8) for r in eval_rows))
-    seed_hashes = set().union(*(ngram_hashes(fingerprint_text(s), 8) for s in seeds))
-    hashes = sorted(eval_hashes - seed_hashes)
-    print(f"decontamination: {len(eval_hashes)} evaluation 8-grams, {len(eval_hashes & seed_hashes)} shared "
-          f"with seeds left out")
     (out / "decontamination.json").write_text(json.dumps({"n": 8, "hashes": hashes}) + "\n", encoding="utf-8")
 
     instr = instruction(task)
@@ -210,7 +319,8 @@ def main() -> None:
         skills.append({"name": topic, "subject": ts[0].subject,
                        "description": "; ".join(sorted({(t.__doc__ or t.name).strip().splitlines()[0].rstrip(".")
                                                         for t in ts})),
-                       "sources": sorted({s for t in ts for s in t.sources})})
+                       "sources": sorted({s for t in ts for s in t.sources}
+                                         | ({"TAT-QA"} if any("CodeTAT-QA" in t.sources for t in ts) else set()))})
     assert skills, "the symbolic finance library has no templates"
 
     files = {name: sha256_file(out / name) for name in

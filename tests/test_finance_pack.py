@@ -36,7 +36,7 @@ def test_pack_loads_and_every_row_reads_with_the_task():
     with unsealed_test("test of the pack's rows"):
         test = dom.test_items()
     assert len(val) == dom.manifest["counts"]["val"] and len(test) == dom.manifest["counts"]["test"]
-    assert len(val) + len(test) + dom.manifest["counts"]["seeds"] == 2238
+    assert len(val) + len(test) + sum(s["source"] != "TAT-QA" for s in dom.seeds()) == 2238
     for it in val + test:
         assert isinstance(it.gold, (bool, int, float)) and it.input.rstrip().endswith(it.raw["question"].strip())
         assert len(it.input) <= dom.task.limits["input"]
@@ -53,14 +53,21 @@ def test_splits_are_disjoint_by_id_and_by_context(rows):
     assert not ctx["seeds"] & (ctx["val"] | ctx["test"]), "a seed context is an evaluation context"
     questions = {r["question"].strip() for r in rows["val"] + rows["test"]}
     assert not any(s["question"].strip() in questions for s in rows["seeds"])
-    n = sum(len(v) for v in rows.values())
-    assert 0.05 < len(rows["seeds"]) / n < 0.15 and 0.15 < len(rows["val"]) / n < 0.25
+    fr_seeds = [s for s in rows["seeds"] if s["source"] != "TAT-QA"]
+    n = len(fr_seeds) + len(rows["val"]) + len(rows["test"])
+    assert n == 2238
+    assert 0.05 < len(fr_seeds) / n < 0.15 and 0.15 < len(rows["val"]) / n < 0.25
 
 
 def test_seeds_have_worked_solutions_ending_with_the_final_line(rows):
     dom = load_domain(PACK)
+    assert {dom.task.item(s).source for s in rows["seeds"]} == {"TAT-QA", "CodeFinQA", "CodeTAT-QA", "FinCode",
+                                                                "FinanceMath", "FinanceReasoning"}
     for s in rows["seeds"]:
-        assert s["python_solution"].strip() in s["solution"]
+        if s["source"] == "TAT-QA":
+            assert s["solution"].startswith(s["derivation"].strip())
+        else:
+            assert s["python_solution"].strip() in s["solution"]
         assert dom.task.final_line_error(s["solution"]) == ""
         assert dom.task.is_correct(s["solution"], dom.task.item(s))
 
@@ -89,6 +96,25 @@ def test_decontamination_covers_the_evaluation_inputs(rows):
 def test_skills_are_the_symbolic_topics():
     dom = load_domain(PACK)
     assert set(dom.skills()) == set(topics("finance"))
+    assert "TAT-QA" in dom.skills()["financial_ratios"].sources
+
+
+def test_tatqa_seeds_share_nothing_with_the_evaluation_items(rows):
+    hashes = load_domain(PACK).contamination_hashes()
+    tatqa = [s for s in rows["seeds"] if s["source"] == "TAT-QA"]
+    assert tatqa
+    for s in tatqa:
+        assert not ngram_hashes(_build_module().fingerprint_text(s), 8) & hashes, s["id"]
+
+
+def test_tatqa_derivations_are_evaluated_exactly():
+    build = _build_module()
+    from fractions import Fraction
+
+    assert build.arithmetic("(($1,271-$276)/$276) * 100") == Fraction(127100 - 27600, 276)
+    assert build.arithmetic("-(2 + 3) * 4") == -20
+    assert build.arithmetic("__import__('os')") is None and build.arithmetic("2 ** 8") is None
+    assert build.arithmetic("1/0") is None
 
 
 @pytest.mark.skipif(not SRC.is_dir(), reason="the FinanceReasoning source data is not here")
