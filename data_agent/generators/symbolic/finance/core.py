@@ -212,8 +212,8 @@ def template(name: str, topic: str, subject: str, sources: tuple[str, ...]):
 
 
 def findroot(f: Callable[[mpmath.mpf], mpmath.mpf], lo: float, hi: float) -> mpmath.mpf:
-    """The root of ``f`` in [lo, hi] (bisection-safe Anderson/Illinois solver, 50 digits);
-    :class:`Resample` when ``f`` keeps its sign there."""
+    """The root of ``f`` in [lo, hi] (mpmath's Anderson-Bjorck bracketing solver, at the working
+    precision of 50 digits); :class:`Resample` when ``f`` has the same sign at both ends."""
     a, b = M(lo), M(hi)
     if f(a) * f(b) > 0:
         raise Resample
