@@ -22,8 +22,9 @@ def test_import_contracts_are_kept():
 
 
 FORBIDDEN = [r"The answer is therefore", r"\\+boxed\{", r"problem_text", r"answer_number", r"answer_latex", r"problemid",
-             r"\[/?ANSWER\]"]
-"""The boxed answer sentence, SciBench's field names and CRUXEval's answer line: the business of tasks/ only."""
+             r"\[/?ANSWER\]", r"Therefore, the answer is", r"ground_truth"]
+"""The answer sentences (SciBench's boxed one, FinanceReasoning's), CRUXEval's answer line and the benchmarks'
+answer field names: the business of tasks/ only."""
 
 
 def test_only_tasks_name_an_answer_format():

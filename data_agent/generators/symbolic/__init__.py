@@ -8,8 +8,9 @@ worked solution that ends with the final line of its library's task::
     p.problem, p.unit, p.solution, p.answer
 
 ``generate`` is deterministic in ``(template, seed, difficulty)``. Libraries:
-``science`` (:mod:`~data_agent.generators.symbolic.science`) and ``code``
-(:mod:`~data_agent.generators.symbolic.code`, checked by running each function in a sandbox). A new domain's
+``science`` (:mod:`~data_agent.generators.symbolic.science`), ``code``
+(:mod:`~data_agent.generators.symbolic.code`, checked by running each function in a sandbox) and
+``finance`` (:mod:`~data_agent.generators.symbolic.finance`). A new domain's
 library is a subpackage that registers its templates inside
 :func:`~data_agent.generators.symbolic.base.library_scope`, imported below.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import random
 
-from . import code, science  # noqa: F401  (register the libraries)
+from . import code, finance, science  # noqa: F401  (register the libraries)
 from .base import DIFFICULTIES, LIBRARIES, Library, Problem, Template, registry, scale_to_unit
 from .science import SUBJECTS
 
