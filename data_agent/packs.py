@@ -41,8 +41,9 @@ TASK_NAMES: dict[str, str] = {"numeric": "numeric_tolerance", "python_literal": 
 DEFAULT_FIELDS: dict[str, tuple[str, ...]] = {
     "id": ("id",), "source": ("source",), "problem": ("problem", "question", "input"),
     "answer": ("answer", "gold", "output"), "solution": ("solution",)}
-"""Logical field -> the user's field names tried in order when the field map names none
-(a task's own logical fields, e.g. ``unit``, are looked up under their own name)."""
+"""Logical field -> the user's field names tried in order when the field map names none,
+after the task's own pack field name (a file already in the benchmark's format needs no
+map; a task's own logical fields, e.g. ``unit``, are looked up under their own name)."""
 
 REQUIRED = ("problem", "answer")
 SAMPLE_SIZE = 3
@@ -151,13 +152,18 @@ def _map_row(raw: Mapping[str, Any], where: str, task: Task, fmap: Mapping[str, 
     """A user's row -> (the pack row in the task's field names, pack field -> user field)."""
     row: dict[str, Any] = {}
     names: dict[str, str] = {}
+    # A field the map names, or that another logical field reads under the task's own name
+    # (python_literal reads its call from "input"), is not a default candidate for the others.
+    claimed = set(fmap.values()) | {f for lg, f in task.row_fields.items() if lg not in fmap and f in raw}
     for logical, pack_field in task.row_fields.items():
         if logical == "solution" and not seed:
             continue
         if logical in fmap:
             candidates: tuple[str, ...] = (fmap[logical],)
-        else:
-            candidates = DEFAULT_FIELDS.get(logical, (logical,))
+        else:  # the task's own field name first (a file in the benchmark's format), then the usual names
+            own = (pack_field,) if pack_field in raw else ()
+            candidates = own + tuple(c for c in DEFAULT_FIELDS.get(logical, (logical,))
+                                     if c != pack_field and c not in claimed)
         user = next((c for c in candidates if raw.get(c) not in (None, "")), None)
         if user is None:
             if logical in REQUIRED:

@@ -411,3 +411,40 @@ def test_choice_rows_with_the_same_stem_but_other_options_are_different_items(tm
                                          + "\n")
     with pytest.raises(DomainError, match=r"share 1 item\(s\) \(same id or problem\): a$"):
         init_domain("primes", tmp_path / "val.jsonl", tmp_path / "test.jsonl", "choice", out=tmp_path / "q")
+
+
+def test_numeric_and_python_literal_packs_from_csv_and_jsonl(tmp_path: Path) -> None:
+    """The finance and code task kinds make packs too: a CSV of questions with a
+    context column (numbers arrive as text) and a JSONL of functions and calls."""
+    from data_agent.domain import unsealed_test
+    from data_agent.validators import validate_submission
+
+    root = tmp_path / "in"
+    root.mkdir()
+    rows = ["key,q,ctx,gold"] + [f"n{k},What is {k} plus {k + 1}?,A small table: {k} and {k + 1}.,{2 * k + 1}"
+                                 for k in range(6)]
+    (root / "val.csv").write_text("\n".join(rows[:4]) + "\n", encoding="utf-8")
+    (root / "test.csv").write_text("\n".join(rows[:1] + rows[4:]) + "\n", encoding="utf-8")
+    pack = init_domain("sums", root / "val.csv", root / "test.csv", "numeric", out=tmp_path / "sums",
+                       field_map="id=key,problem=q,context=ctx,answer=gold")
+    dom = load_domain(pack)
+    assert dom.task.kind == "numeric_tolerance"
+    item = {i.id: i for i in dom.val_items()}["n1"]
+    assert item.gold == 3 and "A small table: 1 and 2." in item.input and "What is 1 plus 2?" in item.input
+    assert dom.task.is_correct(dom.task.final_line("3.001"), item)  # within 0.2% of 3
+    assert not dom.task.is_correct(dom.task.final_line("3.01"), item)
+    assert validate_submission(dom.file("sample_submission"), dom).ok
+
+    funcs = [{"id": f"c{k}", "code": f"def f(x):\n    return x * {k}", "input": str(k + 2), "output": str((k + 2) * k)}
+             for k in range(5)]
+    (root / "val.jsonl").write_text("".join(json.dumps(r) + "\n" for r in funcs[:3]), encoding="utf-8")
+    (root / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in funcs[3:]), encoding="utf-8")
+    pack = init_domain("funcs", root / "val.jsonl", root / "test.jsonl", "python_literal", out=tmp_path / "funcs")
+    dom = load_domain(pack)
+    assert dom.task.kind == "python_literal"
+    item = {i.id: i for i in dom.val_items()}["c2"]
+    assert "return x * 2" in item.input and "f(4)" in item.input
+    assert dom.task.is_correct(dom.task.final_line("8"), item) and not dom.task.is_correct(dom.task.final_line("9"), item)
+    with unsealed_test("checking a made pack's test rows"):
+        assert sorted(i.id for i in dom.test_items()) == ["c3", "c4"]
+    assert validate_submission(dom.file("sample_submission"), dom).ok

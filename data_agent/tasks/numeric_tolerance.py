@@ -208,10 +208,22 @@ def format_input(question: Any, context: Any) -> str:
 
 
 def gold_value(value: Any) -> float | bool:
-    """A row's ``ground_truth``: a JSON number or true/false."""
-    if isinstance(value, bool):
+    """A row's ``ground_truth``: a JSON number or true/false, or the same written as
+    plain text (a CSV cell: ``"12.5"``, ``"-3"``, ``"True"``); nothing else is
+    normalised, so a gold with a unit or a thousands comma is an error to fix in the file."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() in ("true", "false"):
+            return text.lower() == "true"
+        try:
+            number = float(text)
+        except ValueError:
+            number = math.nan
+        if math.isfinite(number) and text.lower().lstrip("+-") not in ("inf", "infinity", "nan"):
+            return int(number) if number.is_integer() and re.fullmatch(r"[+-]?\d+", text) else number
+    elif isinstance(value, bool):
         return value
-    if isinstance(value, (int, float)) and math.isfinite(value):
+    elif isinstance(value, (int, float)) and math.isfinite(value):
         return value
     raise ValueError(f"field 'ground_truth' must be a number or true/false, got {value!r}")
 
