@@ -131,3 +131,37 @@ def test_a_template_that_disagrees_with_the_sandbox_is_an_error(monkeypatch) -> 
     monkeypatch.setattr(code_base, "_RESULTS", {})
     with pytest.raises(RuntimeError, match="the sandbox returned 'not it'"):
         generate("str_slicing", 1, 1)
+
+
+def test_a_run_goes_on_when_sandboxed_runs_fail(monkeypatch, tmp_path) -> None:
+    """Through the generation loop: every list_rotate function times out in the
+    sandbox (as an endless loop would), yet the plan still gets all its valid
+    records, from the topic's other families; the failures are rejected, with
+    the sandbox's reason, in the pool."""
+    from data_agent.generators.engine.symbolic_session import SymbolicSession
+    from data_agent.generators.generate import generate_for_plan
+    from data_agent.plan import Allocation, Plan
+    from data_agent.records import read_pool
+
+    real = code_base.run_python
+    timed_out = []
+
+    def flaky(code: str, call: str, **kw) -> SandboxResult:
+        if "nums[k:] + nums[:k]" in code:
+            timed_out.append(call)
+            return SandboxResult("timeout", error="timeout: still running after 5 s (killed)")
+        return real(code, call, **kw)
+
+    monkeypatch.setattr(code_base, "run_python", flaky)
+    monkeypatch.setattr(code_base, "_RESULTS", {})
+    session = SymbolicSession(DOMAIN)
+    plan = Plan(iteration=1, n_records=12, teacher="symbolic", rationale="test",
+                allocations=[Allocation(topic="list_ops", count=12, difficulty=2)])
+    pool = tmp_path / "pool.jsonl"
+    res = generate_for_plan(plan, DOMAIN, teacher_name="symbolic", call=session.call, build=session.build,
+                            pipeline=default_pipeline(DOMAIN), pool_path=pool, run_seed=0, max_requests=60)
+    assert len(res.records) == 12 and timed_out
+    assert not any("nums[k:] + nums[:k]" in r.input for r in res.records)
+    rejected = [r for r in read_pool(pool) if not r.accepted]
+    reasons = [json.dumps(r.verdicts) for r in rejected]
+    assert len(rejected) >= len(timed_out) and any("timeout" in why for why in reasons), reasons[:3]
