@@ -450,24 +450,34 @@ def stratified_subset(items: list[EvalItem], n: int) -> list[EvalItem]:
     return [it for it in items if it.id in chosen]
 
 
-def domains_dir() -> Path:
-    """Where packs live: ./domains if present, else the source checkout's domains/."""
-    cwd = Path.cwd() / "domains"
-    if cwd.is_dir():
-        return cwd
-    return PACKAGE_ROOT.parent / "domains"
+def domains_dirs() -> list[Path]:
+    """Where packs live, in lookup order: ``./domains`` (packs a user made with
+    ``init-domain``) and the source checkout's ``domains/`` (the shipped ones)."""
+    out: list[Path] = []
+    for d in (Path.cwd() / "domains", PACKAGE_ROOT.parent / "domains"):
+        if d.is_dir() and all(d.resolve() != o.resolve() for o in out):
+            out.append(d)
+    return out
+
+
+def _pack_dir(name: str) -> Path | None:
+    for d in domains_dirs():
+        if (d / name / "pack.json").is_file():
+            return d / name
+    return None
 
 
 def list_domains() -> list[str]:
-    d = domains_dir()
-    return sorted(p.name for p in d.iterdir() if (p / "pack.json").is_file()) if d.is_dir() else []
+    """The names of every pack in :func:`domains_dirs` (a name in ``./domains`` hides a shipped one)."""
+    return sorted({p.name for d in domains_dirs() for p in d.iterdir() if (p / "pack.json").is_file()})
 
 
 def load_domain(name_or_path: str | Path, verify: bool = True) -> Domain:
     """Load and verify a pack by name (under ``domains/``) or by path."""
     p = Path(name_or_path)
     if not (p / "pack.json").is_file():
-        p = domains_dir() / str(name_or_path)
+        found = _pack_dir(str(name_or_path))
+        p = found if found is not None else (domains_dirs() or [PACKAGE_ROOT.parent / "domains"])[0] / str(name_or_path)
     manifest_path = p / "pack.json"
     if not p.is_dir():
         known = ", ".join(list_domains()) or "none"

@@ -339,6 +339,9 @@ def init_domain(name: str, val: Path, test: Path, task: str, *, seeds: Path | No
     target = Path(out) if out is not None else Path.cwd() / "domains" / name
     if target.exists() and not force:
         raise _fail(f"{target}: already exists (use --force to replace it)")
+    if out is None and not force and name in list_domains():
+        raise _fail(f"a pack named {name!r} already exists ({load_domain(name, verify=False).path}); a new "
+                    f"./domains/{name} would hide it: choose another name, or --force")
 
     val_rows = _read_split(Path(val), t, fmap)
     test_rows = _read_split(Path(test), t, fmap)

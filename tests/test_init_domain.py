@@ -292,7 +292,9 @@ def test_domains_lists_sizes_kind_rule_and_licence(tmp_path: Path, monkeypatch: 
 
     cli.app(["domains", "--json"], standalone_mode=False)
     listed = json.loads(capsys.readouterr().out)
-    assert [r["name"] for r in listed] == ["broken", "capitals", "science"] and listed[1] == rows["capitals"]
+    # ./domains (the made packs, and a copy of science that hides the shipped one) plus the shipped packs
+    assert [r["name"] for r in listed] == ["broken", "capitals", "code", "finance", "science"]
+    assert listed[1] == rows["capitals"]
     monkeypatch.setattr(cli.out, "width", 200)
     cli.app(["domains"], standalone_mode=False)
     table = capsys.readouterr().out
@@ -448,3 +450,18 @@ def test_numeric_and_python_literal_packs_from_csv_and_jsonl(tmp_path: Path) -> 
     with unsealed_test("checking a made pack's test rows"):
         assert sorted(i.id for i in dom.test_items()) == ["c3", "c4"]
     assert validate_submission(dom.file("sample_submission"), dom).ok
+
+
+def test_a_made_pack_does_not_hide_the_shipped_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Packs made in ./domains and the shipped packs are found together; a made pack
+    may not take a shipped pack's name unless forced."""
+    f = _user_files(tmp_path / "in")
+    monkeypatch.chdir(tmp_path)
+    init_domain("capitals", f["val"], f["test"], "exact", field_map=FMAP)
+    from data_agent.domain import list_domains
+
+    assert {"capitals", "science", "code", "finance"} <= set(list_domains())
+    assert load_domain("science").task.kind == "boxed_numeric" and load_domain("capitals").task.kind == "exact_match"
+    with pytest.raises(DomainError, match="a pack named 'science' already exists .* would hide it"):
+        init_domain("science", f["val"], f["test"], "exact", field_map=FMAP)
+    assert not (tmp_path / "domains" / "science").exists()
