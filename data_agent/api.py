@@ -9,11 +9,14 @@ from .domain import load_domain, unsealed_test
 from .errors import DataAgentError
 from .records import atomic_write_json
 from .trainers.evaluate import evaluate_model, read_predictions, score_outputs
+from .ui import Reporter
 
 
 def evaluate(domain: str, *, split: str = "val", predictions: Path | None = None, model: str | None = None,
-             limit: int | None = None, max_new_tokens: int = 192, output: Path | None = None) -> dict[str, Any]:
-    """Score ``predictions`` (JSONL of id/output, no model loaded) or a ``model`` on a split.
+             limit: int | None = None, max_new_tokens: int = 192, output: Path | None = None,
+             reporter: Reporter | None = None) -> dict[str, Any]:
+    """Score ``predictions`` (JSONL of id/output, no model loaded) or a ``model`` on a split;
+    generating with a model shows its progress on ``reporter``.
 
     Reading the test split here is an explicit request by the user, outside any run."""
     dom = load_domain(domain)
@@ -41,8 +44,16 @@ def evaluate(domain: str, *, split: str = "val", predictions: Path | None = None
     else:
         from .models import resolve_student
 
-        metrics, rows = evaluate_model(resolve_student(model), items, dom.instruction, task=dom.task,
-                                       max_new_tokens=max_new_tokens)
+        path = resolve_student(model)
+        with (reporter or Reporter()).progress(f"{dom.name} / {split}: generating", len(items)) as update:
+            done = [0]
+
+            def advance(n: int) -> None:
+                done[0] += n
+                update(completed=done[0])
+
+            metrics, rows = evaluate_model(path, items, dom.instruction, task=dom.task,
+                                           max_new_tokens=max_new_tokens, progress_cb=advance)
         missing = 0
     m = metrics.to_dict()
     m["split"] = split

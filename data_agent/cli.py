@@ -188,9 +188,10 @@ def evaluate(
 ) -> None:
     """Score predictions (no model needed) or a model on a split."""
     from .api import evaluate as run
+    from .ui import RichReporter
 
     result = run(domain, split=split, predictions=predictions, model=model, limit=limit,
-                 max_new_tokens=max_new_tokens, output=output)
+                 max_new_tokens=max_new_tokens, output=output, reporter=RichReporter(err))
     m = result["metrics"]
     t = Table(title=f"{domain} / {split}: {m['n']} problems")
     t.add_column("metric")

@@ -76,3 +76,25 @@ def test_generate_and_score_in_input_order(da_home):
     m2, rows2 = evaluate_model(resolve_student(TINY), items, d.instruction, task=d.task, max_new_tokens=4, batch_size=2,
                                cache=True)
     assert [r["output"] for r in rows2] == [r["output"] for r in rows]
+
+
+def test_evaluate_with_a_model_reports_progress(da_home):
+    """``data-agent evaluate --model`` generates for minutes on a CPU: it shows its progress."""
+    import contextlib
+
+    from data_agent.api import evaluate
+    from data_agent.ui import Reporter
+
+    class Recording(Reporter):
+        def __init__(self):
+            self.steps, self.updates = [], []
+
+        @contextlib.contextmanager
+        def progress(self, description, total):
+            self.steps.append((description, total))
+            yield lambda completed=None, **kw: self.updates.append(completed)
+
+    rep = Recording()
+    result = evaluate("science", split="val", model=TINY, limit=3, max_new_tokens=2, reporter=rep)
+    assert result["metrics"]["n"] == 3
+    assert rep.steps == [("science / val: generating", 3)] and rep.updates and rep.updates[-1] == 3
