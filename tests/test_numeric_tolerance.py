@@ -129,8 +129,12 @@ def test_rows_and_inputs():
     assert render_context("[]") == "" and format_input("Q?", "[]") == "Question: Q?"
     assert format_input("Q?", "A table.") == "A table.\n\nQuestion: Q?"
     assert source_group("CodeTAT-QA-test-8") == "CodeTAT-QA" and source_group("FinCode") == "FinCode"
-    with pytest.raises(ValueError, match="ground_truth"):
-        TASK.item({**row, "ground_truth": "12"})
+    # a gold written as text (a CSV cell) is read as the number or boolean it spells, nothing looser
+    assert TASK.item({**row, "ground_truth": "12"}).gold == 12 and TASK.item({**row, "ground_truth": " -0.5 "}).gold == -0.5
+    assert TASK.item({**row, "ground_truth": "False"}).gold is False
+    for bad in ("12 USD", "1,234", "nan", "inf", "", "twelve"):
+        with pytest.raises(ValueError, match="ground_truth"):
+            TASK.item({**row, "ground_truth": bad})
     with pytest.raises(KeyError):
         TASK.item({k: v for k, v in row.items() if k != "ground_truth"})
     assert TASK.item({**row, "ground_truth": True}).gold is True
