@@ -591,7 +591,7 @@ def _push(api: Any, token: str, repo_id: str, folder: Path, private: bool, run: 
     from huggingface_hub.errors import HfHubHTTPError
 
     try:
-        api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True, token=token)
+        api.create_repo(repo_id, repo_type="dataset", private=private or None, exist_ok=True, token=token)
         info = api.upload_folder(repo_id=repo_id, repo_type="dataset", folder_path=str(folder), token=token,
                                  commit_message=f"data-agent export of run {run.path.name}")
     except HfHubHTTPError as e:
