@@ -437,8 +437,13 @@ def card_body(run: Run, domain: Domain, dd: Any, what: str, fmt: str, all_iterat
     if run.unfinished:
         lines += [f"> **This run has not finished**: {'; '.join(run.unfinished)}. This export holds what the run "
                   f"directory had when it was made; results that do not exist yet are marked as such.", ""]
-    kinds = {"submission": f"the submission of iteration {run.chosen}"
-                           + (" (the iteration chosen by validation)" if m else " (the latest one so far)"),
+    if m is not None:
+        why = " (the iteration chosen by validation)"
+    elif run.state.get("best_iteration") == run.chosen:
+        why = " (the best on validation so far)"
+    else:
+        why = " (the latest one so far; none has been scored on validation)"
+    kinds = {"submission": f"the submission of iteration {run.chosen}{why}",
              "pool": "every record the teachers generated, accepted and rejected, with the validators' verdicts",
              "accepted": "every record the validators accepted, of every iteration"}
     lines += [
