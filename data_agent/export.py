@@ -362,13 +362,15 @@ def command_for(config: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return " ".join(shlex.quote(p) for p in parts), file_only
 
 
-def _toml_lines(values: dict[str, Any]) -> list[str]:
-    """``values`` (dotted keys) as the lines of a TOML file, top-level keys first."""
+def toml_lines(values: dict[str, Any]) -> list[str]:
+    """``values`` (dotted keys; strings, numbers, booleans and lists of them) as the
+    lines of a TOML file, top-level keys first. JSON's literals are TOML's for these;
+    an unset value (``None``) has no TOML form and becomes a comment."""
     tables: dict[str, list[str]] = {}
     for key, value in values.items():
         table, _, name = key.rpartition(".")
-        text = "# unset (no TOML value)" if value is None else json.dumps(value, ensure_ascii=False)
-        tables.setdefault(table, []).append(f"{name} = {text}" if value is not None else f"# {name}: unset")
+        line = f"# {name}: unset" if value is None else f"{name} = {json.dumps(value, ensure_ascii=False)}"
+        tables.setdefault(table, []).append(line)
     lines = []
     for table in sorted(tables, key=lambda t: (t != "", t)):
         if table:
@@ -532,7 +534,7 @@ def card_body(run: Run, domain: Domain, dd: Any, what: str, fmt: str, all_iterat
     lines += ["", "## How it was made", "", "The run:", "", "```bash", command, "```", ""]
     if file_only:
         lines += ["with `run.toml` holding the settings that have no option:", "", "```toml",
-                  *_toml_lines(file_only), "```", ""]
+                  *toml_lines(file_only), "```", ""]
     lines += ["Its resolved configuration (`config.json`):", "", "```json",
               json.dumps(cfg, indent=2, ensure_ascii=False), "```", "",
               "The export: `data-agent export RUN_DIR --to DIR --format " + fmt + " --what " + what

@@ -21,7 +21,7 @@ from data_agent import api
 from data_agent.config import load_config
 from data_agent.domain import load_domain
 from data_agent.errors import DataAgentError
-from data_agent.export import COLUMNS, command_for
+from data_agent.export import COLUMNS, toml_lines, command_for
 
 ROOT = Path(__file__).resolve().parent.parent
 LINEAGE = ["id", "iteration", "teacher", "template", "topic", "subject", "difficulty", "seed", "attempt",
@@ -211,13 +211,18 @@ def test_records_that_disagree_with_the_pool_are_an_error(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_command_for_config():
+def test_command_for_config(tmp_path):
     cfg = load_config("smoke", overrides={"n_records": 16, "teachers.requests_per_minute": 30}).to_dict()
     cfg["train"]["method"] = "lora"
     command, file_only = command_for(cfg)
     assert command == ("data-agent specialize --preset smoke --domain science --n-records 16 --rpm 30 "
                        "--config run.toml")
     assert file_only == {"train.method": "lora"}
+    toml = tmp_path / "run.toml"  # the card's run.toml is a --config file that sets them
+    toml.write_text("\n".join(toml_lines({**file_only, "train.lora_target_modules": ["q_proj", "v_proj"],
+                                            "keep_models": "all"})) + "\n")
+    got = load_config("smoke", toml)
+    assert (got.train.method, got.train.lora_target_modules, got.keep_models) == ("lora", ["q_proj", "v_proj"], "all")
     cfg = load_config("cpu").to_dict()
     cfg["eval"]["val_subset"] = cfg["eval"]["test_subset"] = None
     assert command_for(cfg)[0] == "data-agent specialize --preset cpu --domain science --full-eval"
