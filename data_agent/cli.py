@@ -292,7 +292,8 @@ def export(
                              "generated record, with verdicts) or accepted (every accepted record)."),
     all_iterations: bool = typer.Option(False, "--all-iterations", help="Add one split per iteration (iter_01, ...)."),
     push_to_hub: Optional[str] = typer.Option(None, "--push-to-hub", help="Upload to this dataset repository "
-                                              "(OWNER/NAME) with the token in HF_TOKEN; needs HF_HUB_OFFLINE=0."),
+                                              "(OWNER/NAME, or NAME in the token owner's namespace) with the token in "
+                                              "HF_TOKEN; needs HF_HUB_OFFLINE=0."),
     private: bool = typer.Option(False, "--private", help="Make a new Hub repository private."),
 ) -> None:
     """Write a run's data as a Hugging Face dataset with a dataset card (README.md)."""

@@ -558,8 +558,9 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def hub_client(repo_id: str, api: Any = None) -> tuple[Any, str]:
-    """An ``HfApi`` client (``api``, or a new one) and the ``HF_TOKEN``, checked to
+def hub_client(repo_id: str, api: Any = None) -> tuple[Any, str, str]:
+    """An ``HfApi`` client (``api``, or a new one), the ``HF_TOKEN`` and the full
+    repository id (``NAME`` alone is the token owner's ``OWNER/NAME``), checked to
     reach the Hub; offline, without a token or without a connection a one-line
     :class:`ExportError` (which never shows the token)."""
     from huggingface_hub import HfApi, constants
@@ -569,9 +570,7 @@ def hub_client(repo_id: str, api: Any = None) -> tuple[Any, str]:
     try:
         validate_repo_id(repo_id)
     except HFValidationError:
-        raise ExportError(f"--push-to-hub: {repo_id!r} is not a repository id (expected NAME or OWNER/NAME)") from None
-    if "/" not in repo_id:
-        raise ExportError(f"--push-to-hub: {repo_id!r}: give the repository as OWNER/NAME")
+        raise ExportError(f"--push-to-hub: {repo_id!r} is not a repository id (expected OWNER/NAME or NAME)") from None
     if _truthy(os.environ.get("HF_HUB_OFFLINE")) or constants.is_offline_mode():
         raise ExportError("--push-to-hub: offline mode is on (HF_HUB_OFFLINE=1, which data-agent sets unless it is "
                           "given); run with HF_HUB_OFFLINE=0 and a network connection to push")
@@ -580,7 +579,7 @@ def hub_client(repo_id: str, api: Any = None) -> tuple[Any, str]:
         raise ExportError("--push-to-hub: no token: set HF_TOKEN to a Hugging Face token with write access")
     api = api if api is not None else HfApi()
     try:
-        api.whoami(token=token)
+        me = api.whoami(token=token)
     except OfflineModeIsEnabled:
         raise ExportError("--push-to-hub: offline mode is on (huggingface_hub was loaded with HF_HUB_OFFLINE=1); "
                           "run with HF_HUB_OFFLINE=0 to push") from None
@@ -591,7 +590,9 @@ def hub_client(repo_id: str, api: Any = None) -> tuple[Any, str]:
     except Exception as e:  # httpx.ConnectError, timeouts, DNS: the Hub cannot be reached
         raise ExportError(f"--push-to-hub: cannot reach {api.endpoint} ({type(e).__name__}); check the "
                           f"network connection") from None
-    return api, token
+    if "/" not in repo_id:
+        repo_id = f"{me.get('name')}/{repo_id}"
+    return api, token, repo_id
 
 
 def _push(api: Any, token: str, repo_id: str, folder: Path, private: bool, run: Run) -> str:
@@ -633,7 +634,8 @@ def export(run_dir: Path, to: Path, *, format: str = "parquet", what: str = "sub
 
     ``format``: one of :data:`FORMATS`; ``what``: one of :data:`WHAT`;
     ``all_iterations`` adds one split per iteration. ``to`` must not exist or be
-    empty. ``push_to_hub`` (``OWNER/NAME``) then uploads the folder to that
+    empty. ``push_to_hub`` (``OWNER/NAME``, or ``NAME`` in the token owner's
+    namespace) then uploads the folder to that
     dataset repository (``private`` makes a new one private) with ``HF_TOKEN``;
     ``hub_api`` is the ``huggingface_hub.HfApi`` client to use (default: a new
     one for the configured endpoint)."""
@@ -647,9 +649,9 @@ def export(run_dir: Path, to: Path, *, format: str = "parquet", what: str = "sub
     if to.exists() and (not to.is_dir() or any(to.iterdir())):
         raise ExportError(f"{to}: already exists and is not an empty folder; choose another --to")
     run = read_run(run_dir)
-    api = token = None
+    api = token = repo_id = None
     if push_to_hub is not None:  # before anything is written
-        api, token = hub_client(push_to_hub, hub_api)
+        api, token, repo_id = hub_client(push_to_hub, hub_api)
     try:
         domain = load_domain(run.config.get("domain", ""))
     except DataAgentError as e:
@@ -674,5 +676,5 @@ def export(run_dir: Path, to: Path, *, format: str = "parquet", what: str = "sub
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     if api is not None:
-        _push(api, token, push_to_hub, to, private, run)
+        _push(api, token, repo_id, to, private, run)
     return dd

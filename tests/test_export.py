@@ -375,6 +375,14 @@ def test_push_to_a_stand_in_hub(tmp_path, online, monkeypatch):
     assert hub.created == [{"name": "data", "organization": "me", "type": "dataset", "visibility": "private"}]
     assert hub.calls[0][1].startswith("/api/whoami-v2")  # the token and the connection are checked first
     assert all(token.encode() not in data for data in written.values())
+    hub = StandInHub(token)  # a bare name goes to the token owner's namespace
+    try:
+        api.export(make_run(tmp_path / "again"), to=tmp_path / "out2", push_to_hub="data2",
+                   hub_api=HfApi(endpoint=hub.url))
+    finally:
+        hub.close()
+    assert [(c["organization"], c["name"]) for c in hub.created] == [("me", "data2")]
+    assert "visibility" not in hub.created[0]  # not --private: the namespace's default
 
 
 def test_push_fails_fast_without_token_or_connection(tmp_path, online, monkeypatch):
