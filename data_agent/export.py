@@ -44,6 +44,7 @@ from .domain import Domain, load_domain
 from .errors import DataAgentError
 from .logging_utils import redact
 from .records import atomic_write_text, read_json, read_submission
+from .tasks.base import AnswerAgreementValidator
 
 FORMATS = ("parquet", "jsonl", "arrow")
 """The file formats :func:`export` writes."""
@@ -108,7 +109,6 @@ class Iteration:
     submission: list[dict[str, Any]] | None = None
     lineage: list[dict[str, Any]] | None = None
     generation: dict[str, Any] | None = None
-    plan: dict[str, Any] | None = None
 
 
 @dataclass
@@ -145,8 +145,15 @@ def _read_pool(path: Path) -> list[dict[str, Any]]:
     return out
 
 
-def _json_file(path: Path) -> Any:
-    return read_json(path, ExportError) if path.is_file() else None
+def _json_file(path: Path, kind: type = dict) -> Any:
+    """A JSON file's content, ``None`` when it is missing; content that is not a
+    ``kind`` is an error naming the file."""
+    if not path.is_file():
+        return None
+    data = read_json(path, ExportError)
+    if not isinstance(data, kind):
+        raise ExportError(f"{path}: expected a JSON {'list' if kind is list else 'object'}, got {type(data).__name__}")
+    return data
 
 
 def read_run(run_dir: Path) -> Run:
@@ -160,10 +167,10 @@ def read_run(run_dir: Path) -> Run:
     if not (run_dir / "config.json").is_file() or not (run_dir / "state.json").is_file():
         missing = "config.json" if not (run_dir / "config.json").is_file() else "state.json"
         raise ExportError(f"{run_dir}: not a run directory (no {missing}; `data-agent specialize` makes one)")
-    config = read_json(run_dir / "config.json", ExportError)
-    state = read_json(run_dir / "state.json", ExportError)
-    if not isinstance(config, dict) or not isinstance(state, dict) or not isinstance(state.get("steps"), dict):
-        raise ExportError(f"{run_dir}: not a run directory (config.json or state.json is not a run's)")
+    config = _json_file(run_dir / "config.json")
+    state = _json_file(run_dir / "state.json")
+    if not isinstance(state.get("steps"), dict) or not isinstance(state.get("order", []), list):
+        raise ExportError(f"{run_dir / 'state.json'}: not a run state (expected an object with a 'steps' object)")
     metrics = _json_file(run_dir / "metrics.json")
     iterations = []
     for d in sorted(run_dir.glob("iter-[0-9][0-9]*")):
@@ -173,9 +180,8 @@ def read_run(run_dir: Path) -> Run:
         it = Iteration(int(m.group(1)), d, pool=_read_pool(d / "pool.jsonl"))
         if (d / "submission.json").is_file():
             it.submission = read_submission(d / "submission.json", list(SUBMISSION_FIELDS))
-        it.lineage = _json_file(d / "lineage.json")
+        it.lineage = _json_file(d / "lineage.json", list)
         it.generation = _json_file(d / "generation.json")
-        it.plan = _json_file(d / "plan.json")
         iterations.append(it)
 
     unfinished = []
@@ -204,7 +210,7 @@ def read_run(run_dir: Path) -> Run:
 
 def verification(verdicts: list[dict[str, Any]], answer: Any) -> str:
     """What the answer check said about a record (see :data:`COLUMNS`)."""
-    check = next((v for v in verdicts if v.get("validator") == "answer_agreement"), None)
+    check = next((v for v in verdicts if v.get("validator") == AnswerAgreementValidator.name), None)
     if check is None:
         return "not_checked"
     if not check.get("ok"):
@@ -290,20 +296,20 @@ def split_rows(run: Run, what: str, all_iterations: bool = False) -> dict[str, l
     ``all_iterations``, ``iter_NN`` for each iteration."""
     if what not in WHAT:
         raise ExportError(f"unknown --what {what!r} (expected one of: {', '.join(WHAT)})")
-    per = {it.number: _records(it, what) for it in run.iterations}
     if what == "submission":
         if run.chosen is None:
             raise ExportError(f"{run.path}: no iteration has a submission yet; `--what pool` exports the records "
                               f"generated so far")
-        splits = {"train": per[run.chosen]}
+        wanted = [it for it in run.iterations if it.submission is not None and (all_iterations or
+                                                                              it.number == run.chosen)]
     else:
         if not any(it.pool for it in run.iterations):
             raise ExportError(f"{run.path}: no iteration has generated records yet (no iter-NN/pool.jsonl)")
-        splits = {"train": [r for n in sorted(per) for r in per[n]]}
+        wanted = run.iterations
+    per = {it.number: _records(it, what) for it in wanted}
+    splits = {"train": per[run.chosen] if what == "submission" else [r for n in sorted(per) for r in per[n]]}
     if all_iterations:
-        for n in sorted(per):
-            if what != "submission" or next(it for it in run.iterations if it.number == n).submission is not None:
-                splits[f"iter_{n:02d}"] = per[n]
+        splits.update({f"iter_{n:02d}": per[n] for n in sorted(per)})
     return splits
 
 

@@ -250,7 +250,15 @@ def test_missing_and_not_a_run_directory(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataAgentError, match=r"empty: not a run directory \(no config.json"):
         api.export(tmp_path / "empty", to=tmp_path / "out")
+    (tmp_path / "notrun").mkdir()
+    (tmp_path / "notrun" / "config.json").write_text("{}")
+    (tmp_path / "notrun" / "state.json").write_text("[1, 2]")
+    with pytest.raises(DataAgentError, match=r"notrun/state.json: expected a JSON object, got list$"):
+        api.export(tmp_path / "notrun", to=tmp_path / "out")
     run = make_run(tmp_path)
+    (run / "iter-02" / "lineage.json").write_text('{"index": 0}')
+    with pytest.raises(DataAgentError, match=r"iter-02/lineage.json: expected a JSON list, got dict$"):
+        api.export(run, to=tmp_path / "out")
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "x").write_text("")
     with pytest.raises(DataAgentError, match="taken: already exists and is not an empty folder"):
