@@ -228,6 +228,34 @@ def test_command_for_config(tmp_path):
     assert command_for(cfg)[0] == "data-agent specialize --preset cpu --domain science --full-eval"
 
 
+def test_card_redacts_secrets_and_names_other_licences(tmp_path, monkeypatch, science_copy):
+    secret = "sk-exportcardsecret1234567890"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    manifest = json.loads((science_copy / "pack.json").read_text())
+    manifest["license_name"] = "Custom Research Licence"
+    (science_copy / "pack.json").write_text(json.dumps(manifest))
+    run = make_run(tmp_path)
+    cfg = json.loads((run / "config.json").read_text())
+    cfg["domain"] = str(science_copy)
+    cfg["teachers"]["cache_dir"] = f"/cache/{secret}"  # a secret that reached the config by mistake
+    (run / "config.json").write_text(json.dumps(cfg))
+    api.export(run, to=tmp_path / "out")
+    text = (tmp_path / "out" / "README.md").read_text()
+    assert secret not in text and "/cache/" in text
+    head = card_header(tmp_path / "out")
+    assert head["license"] == "other" and head["license_name"] == "Custom Research Licence"
+
+
+def test_a_run_whose_pack_is_gone(tmp_path):
+    run = make_run(tmp_path)
+    cfg = json.loads((run / "config.json").read_text())
+    cfg["domain"] = str(tmp_path / "moved-pack")
+    (run / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(DataAgentError, match=r"run: the run's domain pack cannot be loaded \(unknown domain"):
+        api.export(run, to=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
 # --------------------------------------------------------------------------- errors
 
 
