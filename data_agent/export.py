@@ -443,7 +443,7 @@ def card_body(run: Run, domain: Domain, dd: Any, what: str, fmt: str, all_iterat
     title = man.get("title") or domain.name
     lines = [f"# data-agent {domain.name} training data ({run.path.name})", ""]
     if run.unfinished:
-        lines += [f"> **This run has not finished**: {'; '.join(run.unfinished)}. This export holds what the run "
+        lines += [f"> This run has not finished: {'; '.join(run.unfinished)}. This export holds what the run "
                   f"directory had when it was made; results that do not exist yet are marked as such.", ""]
     if m is not None:
         why = " (the iteration chosen by validation)"

@@ -196,7 +196,7 @@ def test_unfinished_run_exports_what_exists_with_a_note(tmp_path):
     dd = api.export(run, to=tmp_path / "out")
     assert len(dd["train"]) == 3 and set(dd["train"]["iteration"]) == {1}
     card = (tmp_path / "out" / "README.md").read_text()
-    assert "This run has not finished" in card and "1 of 2 iterations have a submission" in card
+    assert "This run has not finished: its last finished step is 'iter-01/eval-val'" in card and "1 of 2 iterations have a submission" in card
     assert "the test split has not been scored" in card and "No results yet" in card
     card_header(tmp_path / "out")  # still a valid header
 
