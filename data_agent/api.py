@@ -7,6 +7,7 @@ from typing import Any
 
 from .domain import load_domain, unsealed_test
 from .errors import DataAgentError
+from .export import export as _export
 from .records import atomic_write_json
 from .trainers.evaluate import evaluate_model, read_predictions, score_outputs
 from .ui import Reporter
@@ -62,3 +63,12 @@ def evaluate(domain: str, *, split: str = "val", predictions: Path | None = None
     if output:
         atomic_write_json(Path(output), result)
     return result
+
+
+def export(run_dir: Path, *, to: Path, format: str = "parquet", what: str = "submission", all_iterations: bool = False,
+           push_to_hub: str | None = None, private: bool = False, hub_api: Any = None) -> Any:
+    """Write a run's data to the folder ``to`` as a Hugging Face dataset with a
+    dataset card (``README.md``), optionally pushed to the Hub; returns the
+    :class:`datasets.DatasetDict`. See :func:`data_agent.export.export`."""
+    return _export(run_dir, to, format=format, what=what, all_iterations=all_iterations, push_to_hub=push_to_hub,
+                   private=private, hub_api=hub_api)

@@ -4,7 +4,7 @@ Every command is also a library call: :func:`data_agent.loop.specialize`,
 :func:`data_agent.loop.resume`, :func:`data_agent.api.evaluate`,
 :func:`data_agent.validators.validate_submission`, :func:`data_agent.packs.domain_summaries`,
 :func:`data_agent.packs.init_domain`,
-:func:`data_agent.report.write_report`.
+:func:`data_agent.report.write_report`, :func:`data_agent.api.export`.
 """
 
 from __future__ import annotations
@@ -282,6 +282,29 @@ def report(run_dir: Path = typer.Argument(..., help="A finished run directory.")
     from .report import write_report
 
     out.print(str(write_report(run_dir)))
+
+
+@app.command()
+def export(
+    run_dir: Path = typer.Argument(..., help="A run directory (a run that has not finished exports what it has)."),
+    to: Path = typer.Option(..., "--to", help="The folder to write (must not exist or be empty)."),
+    format: str = typer.Option("parquet", "--format", help="parquet, jsonl or arrow (save_to_disk)."),
+    what: str = typer.Option("submission", "--what", help="submission (the chosen iteration's), pool (every "
+                             "generated record, with verdicts) or accepted (every accepted record)."),
+    all_iterations: bool = typer.Option(False, "--all-iterations", help="Add one split per iteration (iter_01, ...)."),
+    push_to_hub: Optional[str] = typer.Option(None, "--push-to-hub", help="Upload to this dataset repository "
+                                              "(OWNER/NAME, or NAME in the token owner's namespace) with the token in "
+                                              "HF_TOKEN; needs HF_HUB_OFFLINE=0."),
+    private: bool = typer.Option(False, "--private", help="Make a new Hub repository private."),
+) -> None:
+    """Write a run's data as a Hugging Face dataset with a dataset card (README.md)."""
+    from .api import export as run
+
+    dd = run(run_dir, to=to, format=format, what=what, all_iterations=all_iterations, push_to_hub=push_to_hub,
+             private=private)
+    splits = ", ".join(f"{s} ({len(ds)})" for s, ds in dd.items())
+    out.print(f"[green]ok[/]: {to} ({format}; {splits})" + (f"; pushed to {push_to_hub}" if push_to_hub else ""),
+              highlight=False)
 
 
 def _click_errors() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
