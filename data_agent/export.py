@@ -43,7 +43,7 @@ from .config import PRESETS, settings
 from .domain import Domain, load_domain
 from .errors import DataAgentError
 from .logging_utils import redact
-from .records import atomic_write_text, read_json, read_submission
+from .records import atomic_write_text, read_json, read_pool_rows, read_submission
 from .tasks.base import AnswerAgreementValidator
 
 FORMATS = ("parquet", "jsonl", "arrow")
@@ -123,28 +123,6 @@ class Run:
     """Why the run is not finished (empty when it is)."""
 
 
-def _read_pool(path: Path) -> list[dict[str, Any]]:
-    """A pool's lines as read (extra keys kept); a torn last line is dropped, any
-    other malformed line is an error naming it."""
-    if not path.is_file():
-        return []
-    lines = path.read_text(encoding="utf-8").split("\n")
-    out = []
-    for i, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            if i >= len(lines) - 1:  # the last, unterminated line: a torn write
-                break
-            raise ExportError(f"{path}:{i}: malformed pool line ({e.msg})") from None
-        if not isinstance(row, dict):
-            raise ExportError(f"{path}:{i}: expected a JSON object, got {type(row).__name__}")
-        out.append(row)
-    return out
-
-
 def _json_file(path: Path, kind: type = dict) -> Any:
     """A JSON file's content, ``None`` when it is missing; content that is not a
     ``kind`` is an error naming the file."""
@@ -177,7 +155,7 @@ def read_run(run_dir: Path) -> Run:
         m = re.fullmatch(r"iter-(\d+)", d.name)
         if not m or not d.is_dir():
             continue
-        it = Iteration(int(m.group(1)), d, pool=_read_pool(d / "pool.jsonl"))
+        it = Iteration(int(m.group(1)), d, pool=read_pool_rows(d / "pool.jsonl", error=ExportError))
         if (d / "submission.json").is_file():
             it.submission = read_submission(d / "submission.json", list(SUBMISSION_FIELDS))
         it.lineage = _json_file(d / "lineage.json", list)

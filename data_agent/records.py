@@ -230,11 +230,13 @@ class JsonlAppender:
             os.close(fd)
 
 
-def read_pool(path: Path) -> list[Record]:
-    """Read a pool; a torn last line (a crash mid-write) is dropped, any other
-    malformed line is an error naming the line."""
+def read_pool_rows(path: Path, convert: Callable[[dict[str, Any]], Any] = dict,
+                   error: type[DataAgentError] = DataAgentError) -> list[Any]:
+    """A pool's lines, each a JSON object passed through ``convert``; a torn last
+    line (a crash mid-write) is dropped, any other malformed line (or one that
+    ``convert`` rejects with ``TypeError``) is an ``error`` naming the line."""
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         return []
     lines = path.read_text(encoding="utf-8").split("\n")
     out = []
@@ -242,12 +244,20 @@ def read_pool(path: Path) -> list[Record]:
         if not line.strip():
             continue
         try:
-            out.append(Record.from_dict(json.loads(line)))
+            row = json.loads(line)
+            if not isinstance(row, dict):
+                raise error(f"{path}:{i}: expected a JSON object, got {type(row).__name__}")
+            out.append(convert(row))
         except (json.JSONDecodeError, TypeError) as e:
             if i >= len(lines) - 1:  # the last, unterminated line: torn write
                 break
-            raise DataAgentError(f"{path}:{i}: malformed pool line ({e})") from None
+            raise error(f"{path}:{i}: malformed pool line ({e})") from None
     return out
+
+
+def read_pool(path: Path) -> list[Record]:
+    """Read a pool as records (see :func:`read_pool_rows`)."""
+    return read_pool_rows(path, Record.from_dict)
 
 
 def write_submission(path: Path, records: list[Record]) -> None:
