@@ -29,7 +29,7 @@ from typing import Any, Callable
 import mpmath
 
 from ....tasks.numeric_tolerance import format_answer
-from ..base import DIFFICULTIES, Problem, Resample, Template, register
+from ..base import DIFFICULTIES, FunctionTemplate, Problem, Resample, register
 
 MAX_DECIMALS = 6
 PRECISION_WORDS = {0: "the nearest integer", 1: "one decimal place", 2: "two decimal places",
@@ -162,16 +162,12 @@ def precision_sentence(dp: int, percent: bool, unit_hint: str) -> str:
     return f"Answer{hint} {what}to {PRECISION_WORDS[dp]}."
 
 
-class FinanceTemplate(Template):
-    """A finance template backed by a builder (see the module docstring)."""
+class FinanceTemplate(FunctionTemplate):
+    """A finance template backed by a builder (see the module docstring); it keeps
+    the science library's constructor and retry bound, not its SciBench-style
+    power-of-ten rescaling."""
 
-    max_attempts = 200
-
-    def __init__(self, name: str, topic: str, subject: str, sources: tuple[str, ...],
-                 builder: Callable[[FCtx], Draft], doc: str = ""):
-        self.name, self.topic, self.subject, self.sources = name, topic, subject, tuple(sources)
-        self.builder = builder
-        self.__doc__ = doc or builder.__doc__
+    builder: Callable[[FCtx], Draft]
 
     def generate(self, rng: random.Random, difficulty: int) -> Problem:
         if difficulty not in DIFFICULTIES:
