@@ -119,6 +119,14 @@ def words(rng: random.Random, n: int, lo: int = 3, hi: int = 7) -> list[str]:
     return [word(rng, lo, hi) for _ in range(n)]
 
 
+def distinct_words(rng: random.Random, n: int, lo: int = 3, hi: int = 7) -> list[str]:
+    """:func:`words` that are all different (dict keys), else :class:`Resample`."""
+    out = words(rng, n, lo, hi)
+    if len(set(out)) < len(out):
+        raise Resample
+    return out
+
+
 def ints(rng: random.Random, n: int, lo: int = -9, hi: int = 20) -> list[int]:
     return [rng.randint(lo, hi) for _ in range(n)]
 

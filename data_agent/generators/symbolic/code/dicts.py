@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Fn, code, family, ints, word, words
-from ..base import Resample
+from .base import Fn, code, distinct_words, family, word, words
 
 
 @family("dict_char_counts", "dict_ops")
@@ -32,9 +31,7 @@ def dict_char_counts(rng, d):
 @family("dict_update_pop", "dict_ops")
 def dict_update_pop(rng, d):
     """update, pop with a default, setdefault."""
-    keys = words(rng, 3 + d, 1, 3)
-    if len(set(keys)) < len(keys):
-        raise Resample
+    keys = distinct_words(rng, 3 + d, 1, 3)
     base = {k: rng.randint(0, 9) for k in keys[:2 + d // 2]}
     other = {k: rng.randint(10, 19) for k in rng.sample(keys, 2)}
     cur = dict(base)
@@ -65,9 +62,7 @@ def dict_update_pop(rng, d):
 @family("dict_invert", "dict_ops")
 def dict_invert(rng, d):
     """Inverting a mapping with a comprehension (later keys win on a shared value)."""
-    keys = words(rng, 3 + d, 2, 4)
-    if len(set(keys)) < len(keys):
-        raise Resample
+    keys = distinct_words(rng, 3 + d, 2, 4)
     dd = {k: rng.randint(1, 2 + 2 * (4 - d)) for k in keys}
     inv = {v: k for k, v in dd.items()}
     lines = ["def f(d):", "    inv = {v: k for k, v in d.items()}"]
@@ -90,9 +85,7 @@ def dict_invert(rng, d):
 @family("dict_sort_items", "dict_ops")
 def dict_sort_items(rng, d):
     """Sorting dict items by value (stable), reversed, first keys."""
-    keys = words(rng, 3 + d, 1, 3)
-    if len(set(keys)) < len(keys):
-        raise Resample
+    keys = distinct_words(rng, 3 + d, 1, 3)
     dd = {k: rng.randint(0, 5) for k in keys}
     rev = d >= 2
     items = sorted(dd.items(), key=lambda kv: kv[1], reverse=rev)
