@@ -12,7 +12,7 @@ import pytest
 from data_agent.domain import DomainError, load_domain, ngram_hashes, unsealed_test
 from data_agent.tasks import get_task
 from data_agent.tasks.exact_match import normalise
-from data_agent.testing.emulator import ProviderEmulator, default_responder
+from data_agent.testing.emulator import default_responder
 
 KEY = "emulator-" + "toy-pack-key"
 INSTRUCTION = "Answer the question in one or two sentences, then give the answer alone on a last line 'Final answer: <answer>'."
@@ -179,26 +179,15 @@ def test_symbolic_teacher_refuses_a_domain_without_a_library(tmp_path: Path) -> 
 @pytest.mark.slow
 def test_smoke_run_on_a_toy_exact_match_pack(tmp_path: Path, da_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from data_agent.api import evaluate
-    from data_agent.config import load_config
-    from data_agent.loop import specialize
+
+    from conftest import RecordingResponder, emulated_smoke_run
 
     pack = build_toy_pack(tmp_path / "toyqa")
-    seen: list[list[dict]] = []
-
-    def responder(messages, schema):
-        seen.append(messages)
-        return default_responder(messages, schema)
-
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    with ProviderEmulator(api_key=KEY, responder=responder) as emu:
-        cfg = load_config("smoke")
-        cfg.domain = str(pack)
-        cfg.teacher = f"openai-compatible:{emu.base_url_openai}@emu-model"
-        run_dir = specialize(cfg, run_dir=tmp_path / "run")
-        assert emu.calls["openai.chat"] > 0
+    responder = RecordingResponder(default_responder)
+    run_dir, cfg, _ = emulated_smoke_run(tmp_path, monkeypatch, KEY, responder, domain=str(pack))
 
     # The prompts carry the pack's skills and the task's answer line, nothing of science.
-    users = [next(m["content"] for m in msgs if m["role"] == "user") for msgs in seen]
+    users = responder.user_prompts()
     assert users
     assert all("capital cities" in u or "chemical symbols" in u for u in users)
     assert any("the capital city of a named country" in u for u in users)

@@ -267,20 +267,11 @@ def _hostile_science_responder(messages: list[dict[str, str]], schema: dict | No
 @pytest.mark.slow
 def test_smoke_run_with_a_hostile_server_keeps_the_key_off_disk(tmp_path: Path, da_home: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from data_agent.config import load_config
-    from data_agent.loop import specialize
-    from data_agent.testing.emulator import ProviderEmulator
+    from conftest import emulated_smoke_run
 
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    with ProviderEmulator(api_key=KEY, responder=_hostile_science_responder) as emu:
-        cfg = load_config("smoke")
-        cfg.teacher = f"openai-compatible:{emu.base_url_openai}@emu-model"
-        cfg.n_records = 4
-        cfg.iterations = 1
-        # A cache of its own: these hostile replies must not answer other tests' identical requests.
-        cfg.teachers.cache_dir = str(tmp_path / "cache")
-        run_dir = specialize(cfg, run_dir=tmp_path / "run")
-        assert emu.calls["openai.chat"] > 0
+    # A cache of its own: these hostile replies must not answer other tests' identical requests.
+    run_dir, _, _ = emulated_smoke_run(tmp_path, monkeypatch, KEY, _hostile_science_responder,
+                                    cache_dir=tmp_path / "cache", n_records=4, iterations=1)
 
     submission = json.loads((run_dir / "iter-01" / "submission.json").read_text())
     assert len(submission) == 4

@@ -318,27 +318,16 @@ def test_the_cli_command_is_thin(tmp_path: Path, capsys: pytest.CaptureFixture) 
 def test_smoke_run_on_a_pack_made_by_init_domain(tmp_path: Path, da_home: Path, monkeypatch: pytest.MonkeyPatch
                                                  ) -> None:
     """A made pack runs the whole loop with an LLM teacher (the emulator), with and without seeds."""
-    from data_agent.config import load_config
-    from data_agent.loop import specialize
-    from data_agent.testing.emulator import ProviderEmulator, default_responder
+    from data_agent.testing.emulator import default_responder
 
-    key = "emulator-" + "init-domain-key"
+    from conftest import RecordingResponder, emulated_smoke_run
+
     f = _user_files(tmp_path / "in")
     pack = init_domain("capitals", f["val"], f["test"], "exact", field_map=FMAP, out=tmp_path / "capitals")
-    seen: list[list[dict]] = []
-
-    def responder(messages, schema):
-        seen.append(messages)
-        return default_responder(messages, schema)
-
-    monkeypatch.setenv("OPENAI_API_KEY", key)
-    with ProviderEmulator(api_key=key, responder=responder) as emu:
-        cfg = load_config("smoke")
-        cfg.domain = str(pack)
-        cfg.teacher = f"openai-compatible:{emu.base_url_openai}@emu-model"
-        run_dir = specialize(cfg, run_dir=tmp_path / "run")
-        assert emu.calls["openai.chat"] > 0
-    users = [next(m["content"] for m in msgs if m["role"] == "user") for msgs in seen]
+    responder = RecordingResponder(default_responder)
+    run_dir, cfg, _ = emulated_smoke_run(tmp_path, monkeypatch, "emulator-" + "init-domain-key", responder,
+                                      domain=str(pack))
+    users = responder.user_prompts()
     assert users and all("Final answer: <the answer>" in u for u in users)
     sub = json.loads((run_dir / "iter-01" / "submission.json").read_text())
     assert len(sub) == cfg.n_records and all(r["instruction"] == load_domain(pack).instruction for r in sub)
@@ -376,22 +365,15 @@ def _choice_responder(messages, schema):
 
 @pytest.mark.slow
 def test_smoke_run_on_a_choice_pack(tmp_path: Path, da_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from data_agent.config import load_config
-    from data_agent.loop import specialize
-    from data_agent.testing.emulator import ProviderEmulator
+    from conftest import emulated_smoke_run
 
-    key = "emulator-" + "choice-pack-key"
     rows = [{"id": f"q{k}", "question": f"What is {k} + {k + 1}?", "options": [str(2 * k + 1), str(2 * k), str(k)],
              "answer": "A", "source": "sums" if k % 2 else "mixed"} for k in range(12)]
     (tmp_path / "val.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[:6]))
     (tmp_path / "test.json").write_text(json.dumps(rows[6:]))
     pack = init_domain("sums", tmp_path / "val.jsonl", tmp_path / "test.json", "choice", out=tmp_path / "sums")
-    monkeypatch.setenv("OPENAI_API_KEY", key)
-    with ProviderEmulator(api_key=key, responder=_choice_responder) as emu:
-        cfg = load_config("smoke")
-        cfg.domain = str(pack)
-        cfg.teacher = f"openai-compatible:{emu.base_url_openai}@emu-model"
-        run_dir = specialize(cfg, run_dir=tmp_path / "run")
+    run_dir, cfg, _ = emulated_smoke_run(tmp_path, monkeypatch, "emulator-" + "choice-pack-key", _choice_responder,
+                                      domain=str(pack))
     sub = json.loads((run_dir / "iter-01" / "submission.json").read_text())
     task = get_task("choice")
     assert len(sub) == cfg.n_records and all(task.final_line_error(r["output"]) == "" for r in sub)
