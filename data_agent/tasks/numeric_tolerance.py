@@ -293,9 +293,8 @@ class NumericTolerance(Task):
 
     @property
     def rule_summary(self) -> str:
-        return "last 'Therefore, the answer is' value within 0.2% of the gold (gold 0 exactly), or True/False" \
-            if self.rel_tol == 0.002 else \
-            f"last 'Therefore, the answer is' value within {100 * self.rel_tol:g}% of the gold, or True/False"
+        return (f"last 'Therefore, the answer is' value within {100 * self.rel_tol:g}% of the gold (gold 0 exactly), "
+                "or True/False")
 
     def __init__(self, settings: Mapping[str, Any] | None = None):
         super().__init__(settings)
