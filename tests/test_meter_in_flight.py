@@ -68,16 +68,18 @@ def test_a_sent_call_is_on_disk_before_its_answer(tmp_path: Path) -> None:
     assert (done["calls"], done["in_flight"], done["prompt_tokens"], done["completion_tokens"]) == (3, 0, 30, 15)
 
 
-def test_the_next_process_counts_the_cut_calls_against_the_budgets(tmp_path: Path) -> None:
+def test_the_next_process_counts_the_cut_calls_against_the_budgets(tmp_path: Path, caplog) -> None:
     """A meter file left with calls in flight (its process was killed) turns them
-    into ``interrupted`` calls whose estimates the budgets count."""
+    into ``interrupted`` calls whose estimates the budgets count, and says so."""
     path = tmp_path / "meter.json"
     meter = CostMeter(path)
     tickets = [meter.record_sent(100.0, 0.25) for _ in range(3)]
     meter.record_call(Usage(40, 20), 0.1, sent=tickets[0])  # one answered; two cut by the "kill"
-    again = CostMeter(path)
+    with caplog.at_level("WARNING"):
+        again = CostMeter(path)
     t = again.total
-    assert (t.calls, t.in_flight, t.interrupted, again.lost_at_load) == (3, 0, 2, 2)
+    assert (t.calls, t.in_flight, t.interrupted) == (3, 0, 2)
+    assert [r.getMessage().split(" ")[0] for r in caplog.records if "in flight" in r.getMessage()] == ["2"]
     assert t.tokens == 60 + 200 and t.spent_dollars == pytest.approx(0.1 + 0.5)
     assert "interrupted 2" in again.summary()
     with pytest.raises(BudgetExceeded, match="max_calls"):

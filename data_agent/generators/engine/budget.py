@@ -124,8 +124,6 @@ class CostMeter:
         self._save_lock = threading.Lock()
         self._last_save = 0.0
         self._dirty = False
-        self.lost_at_load = 0
-        """Calls that were in flight in the file's last process when it stopped (see :attr:`Counters.interrupted`)."""
         if self.path is not None and self.path.exists():
             self._load(self.path)
 
@@ -148,7 +146,6 @@ class CostMeter:
             c.interrupted_dollars += c.in_flight_dollars
             c.in_flight, c.in_flight_tokens, c.in_flight_dollars = 0, 0.0, 0.0
         if lost:
-            self.lost_at_load = lost
             self._dirty = True
             logger.warning("%d teacher call(s) were in flight when the previous process stopped: the provider may "
                            "have billed them (their estimates count against the budgets); they are asked again",
