@@ -212,21 +212,14 @@ def _duplicates(pools: dict[str, list[dict[str, Any]]]) -> tuple[list[str], list
             [f"{name}: {inp[:60]!r}" for (name, inp), n in inputs.items() if n > 1])
 
 
-def _meter_calls(run_dir: Path) -> tuple[int | None, int | None]:
-    """The run's own count of its teacher calls, and of those cut by a kill (``interrupted``)."""
+def _meter(run_dir: Path, counter: str) -> int | None:
+    """One of the run's own teacher counters (``RUN_DIR/teacher/meter.json``, run
+    totals): ``calls``, ``interrupted`` (cut by a kill, counted by the next process)
+    or ``in_flight`` (sent, answer not yet read, as the killed process left it)."""
     try:
-        total = json.loads((run_dir / "teacher" / "meter.json").read_text())["total"]
-        return int(total["calls"]), int(total.get("interrupted", 0))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None, None
-
-
-def _meter_in_flight(run_dir: Path) -> int:
-    """The calls the killed process had sent and not yet read an answer to, by its own meter file."""
-    try:
-        return int(json.loads((run_dir / "teacher" / "meter.json").read_text())["total"].get("in_flight", 0))
+        return int(json.loads((run_dir / "teacher" / "meter.json").read_text())["total"].get(counter, 0))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return 0
+        return None
 
 
 def _faults(a: argparse.Namespace) -> FaultConfig:
@@ -390,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.copy2(f, dest / f.parent.name / f.name)
             steps = _steps(run_dir)
             kills.append({"after": t_kill - epochs[-1], "point": plan[i][0], "in_flight": in_flight,
-                          "cut": _meter_in_flight(run_dir),
+                          "cut": _meter(run_dir, "in_flight") or 0,
                           "records": sum(len(r) for r in pools.values()),
                           "after_step": steps[-1] if steps else "(none)"})
         wall = time.monotonic() - t0
@@ -455,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
           + ("every call billed twice was cut by its kill" if not over and not within_process
              else f"MORE billed twice than cut at kill(s) {over}" if over
              else "some calls were billed twice within one process"))
-    meter, interrupted = _meter_calls(run_dir)
+    meter, interrupted = _meter(run_dir, "calls"), _meter(run_dir, "interrupted")
     print(f"generation calls: {gen_calls} at the emulator, {meter} in the run's teacher meter ({interrupted} of "
           f"them counted as interrupted: in flight at a kill); faults served {faults_served}")
     print(f"wall time: {wall:.1f} s killed run (kills, waits and resumes included)"
