@@ -46,13 +46,7 @@ def evaluate(domain: str, *, split: str = "val", predictions: Path | None = None
         from .models import resolve_student
 
         path = resolve_student(model)
-        with (reporter or Reporter()).progress(f"{dom.name} / {split}: generating", len(items)) as update:
-            done = [0]
-
-            def advance(n: int) -> None:
-                done[0] += n
-                update(completed=done[0])
-
+        with (reporter or Reporter()).counting(f"{dom.name} / {split}: generating", len(items)) as advance:
             metrics, rows = evaluate_model(path, items, dom.instruction, task=dom.task,
                                            max_new_tokens=max_new_tokens, progress_cb=advance)
         missing = 0

@@ -238,13 +238,7 @@ def _resume_locked(run_dir: Path, reporter: Reporter | None, overrides: dict[str
 
 
 def _eval(model_path, items, domain: Domain, cfg: RunConfig, reporter: Reporter, label: str, cache: bool = False):
-    with reporter.progress(label, len(items)) as update:
-        done = [0]
-
-        def cb(n):
-            done[0] += n
-            update(completed=done[0])
-
+    with reporter.counting(label, len(items)) as cb:
         return evaluate_model(model_path, items, domain.instruction, task=domain.task,
                               max_new_tokens=cfg.eval.max_new_tokens, batch_size=cfg.eval.batch_size, cache=cache,
                               progress_cb=cb)

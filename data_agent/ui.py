@@ -32,6 +32,20 @@ class Reporter:
         """Yields ``update(completed=None, advance=0, total=None, note=None)``."""
         yield lambda *a, **k: None
 
+    @contextlib.contextmanager
+    def counting(self, description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+        """:meth:`progress` for work done in chunks: yields ``advance(n)``, which
+        adds ``n`` to the units completed and shows the new count."""
+        with self.progress(description, total) as update:
+            done = 0
+
+            def advance(n: int) -> None:
+                nonlocal done
+                done += n
+                update(completed=done)
+
+            yield advance
+
 
 def progress_interval() -> float:
     """Seconds between plain progress lines: ``$DATA_AGENT_PROGRESS_INTERVAL``
