@@ -133,6 +133,20 @@ def resolve_student(spec: str) -> Path | str:
     raise StudentError(f"unknown student {spec!r}: give '{EMBEDDED}', '{TINY}', a model directory or a hub name")
 
 
+def native_bf16() -> bool:
+    """Whether this machine computes in bfloat16 natively: a CUDA GPU with bf16, or
+    a CPU with ``avx512_bf16`` or AMX (elsewhere bf16 is emulated, slower than fp32)."""
+    import torch
+
+    if torch.cuda.is_available():
+        return bool(torch.cuda.is_bf16_supported())
+    try:
+        flags = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return False
+    return any(f in flags.split() for f in ("avx512_bf16", "amx_bf16"))
+
+
 def load_tokenizer(path: Path | str):
     from transformers import AutoTokenizer
 
@@ -142,11 +156,12 @@ def load_tokenizer(path: Path | str):
     return tok
 
 
-def load_model(path: Path | str):
+def load_model(path: Path | str, dtype=None):
+    """The model at ``path`` in ``dtype`` (default fp32)."""
     import torch
     from transformers import AutoModelForCausalLM
 
     try:
-        return AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
+        return AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype or torch.float32)
     except OSError as e:
         raise StudentError(f"cannot load student {path}: {str(e).splitlines()[0]}") from None
