@@ -207,7 +207,19 @@ class TrainConfig(_Checked):
         "help": "Micro-batches accumulated per optimiser step.", "min": 1})
     max_length: int = field(default=768, metadata={
         "help": "Token limit per example (longer ones are truncated from the end).", "min": 1})
-    bf16: bool = field(default=False, metadata={"help": "bfloat16 mixed precision (GPU recipe)."})
+    bf16: bool = field(default=True, metadata={
+        "help": "bfloat16 autocast where the hardware has native bf16 (a GPU with bf16, a CPU with avx512_bf16 or "
+                "AMX); elsewhere, and when false, fp32. The precision used is in each iteration's train_stats.json."})
+    gradient_checkpointing: bool = field(default=False, metadata={
+        "help": "Recompute activations in the backward pass instead of keeping them (saves memory, costs about a "
+                "third more compute; TRL turns it on by default, a small student does not need it)."})
+    lora_layers: int | None = field(default=None, metadata={
+        "help": "Put LoRA adapters on the top K decoder layers only, so the backward pass stops below them; unset, "
+                "every layer.", "min": 1})
+    batching: Literal["padded", "group_by_length", "padding_free"] = field(default="padded", metadata={
+        "help": "How examples are batched: padded (random batches, padded to the longest), group_by_length "
+                "(batches of similar length, less padding) or padding_free (sequences concatenated without "
+                "padding; attention kept within each sequence by its position ids)."})
     seed: int = field(default=42, metadata={"help": "Training seed (data order, dropout, LoRA init).", "min": 0})
     weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay.", "min": 0})
 
@@ -228,8 +240,17 @@ class EvalConfig(_Checked):
     max_new_tokens: int = field(default=192, metadata={
         "help": "Decoding budget per problem (decoding stops early once every sequence has finished its answer "
                 "sentence).", "cli": "--max-new-tokens", "min": 1})
-    batch_size: int = field(default=16, metadata={"help": "Problems decoded together (length-sorted, left-padded).",
-                                                  "min": 1})
+    batch_size: int = field(default=16, metadata={"help": "Problems decoded together (length-sorted, left-padded; "
+                                                  "a finished sequence leaves its batch).", "min": 1})
+    bf16: bool = field(default=True, metadata={
+        "help": "Decode in bfloat16 where the hardware has it natively (else, and when false, fp32); the same for "
+                "the base and the trained student."})
+    backend: Literal["hf", "vllm"] = field(default="hf", metadata={
+        "help": "What decodes the student: hf (transformers, CPU or GPU) or vllm (the vllm extra, a GPU; the same "
+                "prompts, token limit and stop rule)."})
+    stop_loops: bool = field(default=True, metadata={
+        "help": "Stop a sequence that has degenerated into a repetition loop (scored as no answer, as it would be "
+                "at the token limit); the same for the base and the trained student."})
 
 
 @dataclass
@@ -437,17 +458,21 @@ def settings(cls: type = RunConfig, prefix: str = "") -> list[Setting]:
 
 
 def _cpu() -> RunConfig:
-    # Sized for the 30-minute budget on a 2-core CPU. LoRA rather than full fine-tuning because it measured
-    # faster here (scripts/bench_cpu_finetune.py); a higher learning rate than the GPU recipe because a CPU
-    # run affords only a few dozen optimiser steps.
+    # Sized for the 20-minute quick start on a 2-core CPU (scripts/measure_quickstart.sh). LoRA rather than
+    # full fine-tuning because it measured faster here (scripts/bench_cpu_finetune.py), on the top 8 of the
+    # student's 30 layers so that the backward pass stops there, length-grouped batches and no gradient
+    # checkpointing (scripts/bench_sft.py measures each); one epoch in 32 steps of 2 examples; a higher
+    # learning rate than the GPU recipe because a CPU run affords only a few dozen optimiser steps.
+    # Scoring: 24 rows per decoding batch, finished rows replaced (scripts/bench_eval.py).
     return RunConfig(
         preset="cpu",
         n_records=64,
         iterations=2,
         train=TrainConfig(method="lora", lora_r=16, lora_alpha=32, lora_dropout=0.0, learning_rate=4e-4,
-                          num_train_epochs=2, per_device_train_batch_size=4, max_length=640,
-                          lr_scheduler_type="cosine", warmup_ratio=0.1, seed=42),
-        eval=EvalConfig(val_subset=32, test_subset=80, max_new_tokens=224, batch_size=16),
+                          num_train_epochs=1, per_device_train_batch_size=2, max_length=640,
+                          lr_scheduler_type="cosine", warmup_ratio=0.1, seed=42, lora_layers=8,
+                          batching="group_by_length", gradient_checkpointing=False),
+        eval=EvalConfig(val_subset=32, test_subset=80, max_new_tokens=224, batch_size=24),
     )
 
 

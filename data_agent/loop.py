@@ -171,8 +171,9 @@ def specialize(cfg: RunConfig, run_dir: Path | None = None, reporter: Reporter |
 
 
 def check_specs(cfg: RunConfig, domain: Domain | None = None) -> None:
-    """Reject a malformed teacher/engineer spec, a missing API key, or a symbolic
-    teacher for a domain it has no templates for, before any work starts."""
+    """Reject a malformed teacher/engineer spec, a missing API key, a symbolic
+    teacher for a domain it has no templates for, or the vLLM eval backend
+    without vLLM, before any work starts."""
     make_engineer(cfg.engineer)
     from .generators.selection import POLICIES
 
@@ -186,6 +187,10 @@ def check_specs(cfg: RunConfig, domain: Domain | None = None) -> None:
         from .generators.teachers.specs import parse_spec, require_key
 
         require_key(parse_spec(cfg.teacher))
+    if cfg.eval.backend == "vllm":
+        from .trainers.vllm_eval import check_vllm
+
+        check_vllm()
 
 
 RESUME_OVERRIDES = tuple(s.key for s in settings() if s.resumable)
@@ -238,17 +243,25 @@ def _resume_locked(run_dir: Path, reporter: Reporter | None, overrides: dict[str
 
 
 def _eval(model_path, items, domain: Domain, cfg: RunConfig, reporter: Reporter, label: str, cache: bool = False):
+    """(metrics, rows, decoding stats) of ``model_path`` on ``items``."""
+    stats: dict[str, Any] = {}
     with reporter.counting(label, len(items)) as cb:
-        return evaluate_model(model_path, items, domain.instruction, task=domain.task,
-                              max_new_tokens=cfg.eval.max_new_tokens, batch_size=cfg.eval.batch_size, cache=cache,
-                              progress_cb=cb)
+        m, rows = evaluate_model(model_path, items, domain.instruction, task=domain.task,
+                                 max_new_tokens=cfg.eval.max_new_tokens, batch_size=cfg.eval.batch_size,
+                                 bf16=cfg.eval.bf16, stop_loops=cfg.eval.stop_loops, backend=cfg.eval.backend,
+                                 cache=cache, progress_cb=cb,
+                                 stats=stats)
+    return m, rows, stats
 
 
-def _eval_file(metrics, rows, split: str, n_split: int) -> dict[str, Any]:
+def _eval_file(metrics, rows, split: str, n_split: int, decoding: dict[str, Any] | None = None) -> dict[str, Any]:
     m = metrics.to_dict()
     m["split"] = split
     m["subset"] = None if m["n"] == n_split else {"n": m["n"], "of": n_split, "how": "deterministic, source-stratified"}
-    return {"metrics": m, "items": rows}
+    out: dict[str, Any] = {"metrics": m, "items": rows}
+    if decoding:
+        out["decoding"] = decoding
+    return out
 
 
 def _run(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter) -> Path:
@@ -288,8 +301,8 @@ def _steps(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter, st
 
     # ---- base student on validation (cached across runs)
     if not state.done("base/eval-val"):
-        m, rows = _eval(student, val_items, domain, cfg, reporter, "base student: validation", cache=True)
-        atomic_write_json(run_dir / "base" / "eval-val.json", _eval_file(m, rows, "val", len(val_all)))
+        m, rows, dec = _eval(student, val_items, domain, cfg, reporter, "base student: validation", cache=True)
+        atomic_write_json(run_dir / "base" / "eval-val.json", _eval_file(m, rows, "val", len(val_all), dec))
         state.mark("base/eval-val", m.to_dict())
     base_val = state.get("base/eval-val")
     reporter.info(f"base student: validation accuracy {base_val['accuracy']:.3f}, "
@@ -351,8 +364,8 @@ def _steps(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter, st
             if not (model_dir / "config.json").is_file():
                 raise DataAgentError(f"{model_dir}: trained model missing; delete the 'iter-{it:02d}/train' step "
                                      f"from state.json to retrain")
-            m, rows = _eval(model_dir, val_items, domain, cfg, reporter, f"iteration {it}: validation")
-            atomic_write_json(d / "eval-val.json", _eval_file(m, rows, "val", len(val_all)))
+            m, rows, dec = _eval(model_dir, val_items, domain, cfg, reporter, f"iteration {it}: validation")
+            atomic_write_json(d / "eval-val.json", _eval_file(m, rows, "val", len(val_all), dec))
             state.mark(f"iter-{it:02d}/eval-val", m.to_dict())
             _select_best(state, cfg, run_dir)
         val_m = state.get(f"iter-{it:02d}/eval-val")
@@ -375,11 +388,11 @@ def _steps(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter, st
                            audit=run_dir / "audit.json"):
             test_all = domain.test_items()
         test_items = stratified_subset(test_all, cfg.eval.test_subset) if cfg.eval.test_subset else test_all
-        mb, rows_b = _eval(student, test_items, domain, cfg, reporter, "base student: test", cache=True)
-        atomic_write_json(run_dir / "base" / "eval-test.json", _eval_file(mb, rows_b, "test", len(test_all)))
-        mf, rows_f = _eval(best_model, test_items, domain, cfg, reporter, f"iteration {best}: test")
+        mb, rows_b, dec_b = _eval(student, test_items, domain, cfg, reporter, "base student: test", cache=True)
+        atomic_write_json(run_dir / "base" / "eval-test.json", _eval_file(mb, rows_b, "test", len(test_all), dec_b))
+        mf, rows_f, dec_f = _eval(best_model, test_items, domain, cfg, reporter, f"iteration {best}: test")
         atomic_write_json(run_dir / f"iter-{best:02d}" / "eval-test.json",
-                          _eval_file(mf, rows_f, "test", len(test_all)))
+                          _eval_file(mf, rows_f, "test", len(test_all), dec_f))
         gain = paired_gain([r["correct"] for r in rows_b], [r["correct"] for r in rows_f])
         gain["format_compliance"] = {"base": mb.format_compliance, "final": mf.format_compliance}
         state.mark("final/test", {"base": mb.to_dict(), "final": mf.to_dict(), "gain": gain,

@@ -1,14 +1,16 @@
 """Evaluation runs: batched greedy decoding of the student, then scoring.
 
-Batches are sorted by prompt length, left-padded, and decoding stops as soon as
-every sequence in the batch has finished its answer line (the task's
-:meth:`~data_agent.tasks.Task.finished`) or emitted EOS. Scoring is the task's
-rule (:mod:`data_agent.tasks`), shared with the validators.
+Batches are sorted by prompt length and left-padded; a sequence leaves its batch
+as soon as it has finished its answer line (the task's
+:meth:`~data_agent.tasks.Task.finished`), emitted EOS or started looping
+(:mod:`data_agent.trainers.decode`). Scoring is the task's rule
+(:mod:`data_agent.tasks`), shared with the validators.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import json
 from pathlib import Path
 from typing import Callable
@@ -20,46 +22,63 @@ from ..stats import ItemScore, Metrics, summarise
 from ..tasks import Task
 from .sft import to_conversation
 from ..config import home_dir
-from ..models import load_model, load_tokenizer
+from ..models import load_model, load_tokenizer, native_bf16
+from .decode import cpu_workers, decode_batches, eos_ids
 
 def generate_outputs(model_path: Path | str, prompts: list[str], instruction: str, task: Task,
-                     max_new_tokens: int = 256, batch_size: int = 16,
-                     progress_cb: Callable[[int], None] | None = None) -> list[str]:
-    """Greedy outputs for ``prompts`` (the records' ``input``), in input order;
-    a sequence stops once ``task`` says it has written its answer line."""
+                     max_new_tokens: int = 256, batch_size: int = 16, bf16: bool = True, stop_loops: bool = True,
+                     backend: str = "hf", progress_cb: Callable[[int], None] | None = None,
+                     stats: dict | None = None) -> list[str]:
+    """Greedy outputs for ``prompts`` (the records' ``input``), in input order.
+
+    ``backend="hf"``: :func:`~data_agent.trainers.decode.greedy_decode` with
+    transformers (a sequence stops once ``task`` says it has written its answer
+    line, or once it loops), in bfloat16 where ``bf16`` and the hardware has it
+    natively. ``backend="vllm"``: the same prompts, limit and stop rule through
+    vLLM (:mod:`data_agent.trainers.vllm_eval`)."""
     import torch
-    from transformers import StoppingCriteria, StoppingCriteriaList
 
     tok = load_tokenizer(model_path)
-    tok.padding_side = "left"
-    model = load_model(model_path)
-    model.eval()
     texts = [tok.apply_chat_template(to_conversation(instruction, p)["prompt"], tokenize=False,
                                      add_generation_prompt=True) for p in prompts]
     enc = [tok(t, add_special_tokens=False)["input_ids"] for t in texts]
+    if backend == "vllm":
+        from transformers import GenerationConfig
+
+        from .vllm_eval import vllm_outputs
+
+        try:
+            gen_cfg = GenerationConfig.from_pretrained(str(model_path))
+        except OSError:
+            gen_cfg = None
+        holder = type("M", (), {"generation_config": gen_cfg})()
+        ids = vllm_outputs(model_path, enc, max_new_tokens=max_new_tokens, tok=tok, finished=task.finished,
+                           eos=set(eos_ids(holder, tok)), stop_loops=stop_loops, stats=stats)
+        if progress_cb:
+            progress_cb(len(prompts))
+        return [tok.decode(x, skip_special_tokens=True).strip() for x in ids]
+    if backend != "hf":
+        raise DataAgentError(f"unknown eval backend {backend!r} (expected 'hf' or 'vllm')")
+    model = load_model(model_path, dtype=torch.bfloat16 if bf16 and native_bf16() else torch.float32)
+    model.eval()
     order = sorted(range(len(texts)), key=lambda i: len(enc[i]))
+    if torch.cuda.is_available():
+        model.to("cuda")
+        workers, threads = 1, torch.get_num_threads()
+    else:
+        workers, threads = cpu_workers(math.ceil(len(order) / batch_size))
+    # one length-sorted share per worker (every workers-th prompt: similar lengths in each), decoded at most
+    # batch_size rows at a time, finished rows replaced by waiting prompts
+    groups = [order[k::workers] for k in range(workers)] if order else []
+    gen = decode_batches(model, tok, [[enc[i] for i in g] for g in groups], workers=workers, threads=threads,
+                         max_new_tokens=max_new_tokens, finished=task.finished, stop_loops=stop_loops,
+                         max_rows=batch_size, progress_cb=progress_cb, stats=stats)
     outputs: list[str] = [""] * len(texts)
-
-    class AnswerDone(StoppingCriteria):
-        def __init__(self, start: int):
-            self.start = start
-
-        def __call__(self, input_ids, scores, **kw):
-            tails = tok.batch_decode(input_ids[:, max(self.start, input_ids.shape[1] - 48):], skip_special_tokens=True)
-            return torch.tensor([task.finished(t) for t in tails], device=input_ids.device)
-
-    with torch.inference_mode():
-        for b in range(0, len(order), batch_size):
-            idx = order[b:b + batch_size]
-            batch = tok([texts[i] for i in idx], return_tensors="pt", padding=True, add_special_tokens=False)
-            start = batch["input_ids"].shape[1]
-            gen = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False, temperature=None,
-                                 top_p=None, top_k=None, pad_token_id=tok.pad_token_id,
-                                 stopping_criteria=StoppingCriteriaList([AnswerDone(start)]))
-            for j, i in enumerate(idx):
-                outputs[i] = tok.decode(gen[j, start:], skip_special_tokens=True).strip()
-            if progress_cb:
-                progress_cb(len(idx))
+    for g, out in zip(groups, gen):
+        for i, ids in zip(g, out):
+            outputs[i] = tok.decode(ids, skip_special_tokens=True).strip()
+    if stats is not None:
+        stats["workers"] = workers
     return outputs
 
 
@@ -89,27 +108,37 @@ def model_fingerprint(model_path: Path | str) -> str:
 
 
 def evaluate_model(model_path: Path | str, items: list[EvalItem], instruction: str, *, task: Task,
-                   max_new_tokens: int, batch_size: int = 16, cache: bool = False,
-                   progress_cb: Callable[[int], None] | None = None) -> tuple[Metrics, list[dict]]:
+                   max_new_tokens: int, batch_size: int = 16, bf16: bool = True, stop_loops: bool = True,
+                   backend: str = "hf", cache: bool = False, progress_cb: Callable[[int], None] | None = None,
+                   stats: dict | None = None) -> tuple[Metrics, list[dict]]:
     """Generate and score. With ``cache=True`` (used for the untouched base
     student) outputs are stored under the data-agent home keyed by model, items,
-    prompt and decoding settings, and reused."""
+    prompt and decoding settings, and reused. ``stats``, if given, receives
+    :func:`~data_agent.trainers.decode.greedy_decode`'s stop counts, the
+    precision, and ``cached`` (whether the outputs came from the cache)."""
+    precision = "bf16" if backend == "vllm" or (bf16 and native_bf16()) else "fp32"
     key = hashlib.sha256(json.dumps({
         "model": model_fingerprint(model_path), "items": [[i.id, i.input] for i in items],
-        "instruction": instruction, "max_new_tokens": max_new_tokens, "task": task.kind, "v": 1,
+        "instruction": instruction, "max_new_tokens": max_new_tokens, "task": task.kind, "precision": precision,
+        "stop_loops": stop_loops, "backend": backend, "v": 2,
     }).encode()).hexdigest()[:24]
+    if stats is not None:
+        stats.update(backend=backend, precision=precision, stop_loops=stop_loops, cached=False)
     cache_file = home_dir() / "eval-cache" / f"{key}.json"
     outputs: dict[str, str] | None = None
     if cache and cache_file.is_file():
         try:
             outputs = json.loads(cache_file.read_text(encoding="utf-8"))
+            if stats is not None:
+                stats["cached"] = True
             if progress_cb:
                 progress_cb(len(items))
         except json.JSONDecodeError:
             outputs = None
     if outputs is None:
         gen = generate_outputs(model_path, [i.input for i in items], instruction, task,
-                               max_new_tokens=max_new_tokens, batch_size=batch_size, progress_cb=progress_cb)
+                               max_new_tokens=max_new_tokens, batch_size=batch_size, bf16=bf16,
+                               stop_loops=stop_loops, backend=backend, progress_cb=progress_cb, stats=stats)
         outputs = {it.id: o for it, o in zip(items, gen)}
         if cache:
             atomic_write_text(cache_file, json.dumps(outputs))  # runs in other directories share the cache
