@@ -396,7 +396,7 @@ def _steps(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter, st
         gain = paired_gain([r["correct"] for r in rows_b], [r["correct"] for r in rows_f])
         gain["format_compliance"] = {"base": mb.format_compliance, "final": mf.format_compliance}
         state.mark("final/test", {"base": mb.to_dict(), "final": mf.to_dict(), "gain": gain,
-                                  "n_split": len(test_all)})
+                                  "n_split": len(test_all), "decoding": {"base": dec_b, "final": dec_f}})
 
     metrics = build_metrics(run_dir, cfg, domain, state, history, base_val)
     metrics["costs"]["teacher_total"] = session.usage()  # the whole run, resumed sessions included
@@ -444,6 +444,11 @@ def _select_best(state: RunState, cfg: RunConfig, run_dir: Path) -> None:
                 shutil.rmtree(run_dir / f"iter-{i:02d}" / "model", ignore_errors=True)
 
 
+DECODING_RULE = ("greedy; a sequence stops at its answer line, at EOS, at the token limit or, with stop_loops, "
+                 "once it repeats a short unit over its tail (scored as no answer, as at the limit); the same "
+                 "prompts, limit and rule for the base and the trained student")
+
+
 def build_metrics(run_dir: Path, cfg: RunConfig, domain: Domain, state: RunState, history: list[dict[str, Any]],
                   base_val: dict[str, Any]) -> dict[str, Any]:
     final = state.get("final/test")
@@ -474,6 +479,14 @@ def build_metrics(run_dir: Path, cfg: RunConfig, domain: Domain, state: RunState
             "base": final["base"],
             "final": final["final"],
             "gain": final["gain"],
+        },
+        "decoding": {
+            "rule": DECODING_RULE,
+            "same_for_base_and_trained": True,
+            "backend": cfg.eval.backend,
+            "max_new_tokens": cfg.eval.max_new_tokens,
+            "stop_loops": cfg.eval.stop_loops,
+            "test_stops": final.get("decoding"),
         },
         "costs": {
             "teacher_requests": sum(h["generation"]["requests"] for h in history),

@@ -53,6 +53,24 @@ def plot(run_dir: Path, metrics: dict[str, Any]) -> Path:
     return out
 
 
+def _stops(d: dict[str, Any] | None) -> str:
+    if not d:
+        return "not recorded"
+    if d.get("cached"):
+        return "outputs reused from the evaluation cache"
+    return ", ".join(f"{k} {d.get(k, 0)}" for k in ("answer", "eos", "loop", "limit")) + f" ({d.get('precision', '?')})"
+
+
+def _decoding_lines(dec: dict[str, Any] | None) -> list[str]:
+    """How both students were decoded, and why their test sequences stopped."""
+    if not dec:
+        return []
+    stops = dec.get("test_stops") or {}
+    return [f"Decoding, the same for the base and the trained student ({dec['backend']}, at most "
+            f"{dec['max_new_tokens']} new tokens): {dec['rule']}. Why test sequences stopped: base student: "
+            f"{_stops(stops.get('base'))}; trained student: {_stops(stops.get('final'))}.", ""]
+
+
 def render_markdown(metrics: dict[str, Any]) -> str:
     t = metrics["test"]
     g = t["gain"]
@@ -82,6 +100,9 @@ def render_markdown(metrics: dict[str, Any]) -> str:
         f"Absolute gain: {100 * g['absolute_gain']:+.1f} points (paired bootstrap 95% CI "
         f"{_ci(g['absolute_gain_ci95'])}). Relative gain: {rel}.",
         "",
+    ]
+    lines += _decoding_lines(metrics.get("decoding"))
+    lines += [
         "## Validation per iteration",
         "",
         "| iteration | accuracy | 95% CI | format | records | requests | rejected | train loss | train s |",

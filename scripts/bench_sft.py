@@ -13,12 +13,14 @@ fine-tuning count; LoRA skips the weight gradients, so its true FLOPs are lower)
 Arms (``--arms``; each a TrainConfig on top of the cpu preset's):
 
 * ``earlier``: the fp32 path before the speed work: TRL's gradient checkpointing
-  left on, random padded batches, LoRA on every layer;
+  left on, random padded batches of 4, LoRA on every layer, lr 4e-4;
 * ``trl-default``: SFTTrainer with TRL's own SFTConfig defaults (only the
   output folder, the batch size, epochs and the student's LoRA set), as a user
   would start; TRL defaults to bf16, which is kept only where it is native;
-* ``ours``: the cpu preset as shipped;
-* exploration arms: ``no-ckpt``, ``grouped``, ``padding-free``, ``top8``, ``top16``.
+* ``ours``: the cpu preset as shipped (top 16 layers, batches of 2, lr 1e-3);
+* one lever at a time on the earlier recipe: ``no-ckpt``, ``grouped`` (length-grouped
+  batches; the fused head scores only labelled positions in every arm but
+  ``earlier``), ``padding-free``, ``top8``, ``top16``.
 """
 
 from __future__ import annotations
@@ -35,13 +37,15 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+EARLIER = {"learning_rate": 4e-4, "per_device_train_batch_size": 4}
+"""The earlier cpu recipe's optimiser settings (LoRA on every layer, batches of 4)."""
 ARMS = {
-    "earlier": {"bf16": False, "gradient_checkpointing": True, "batching": "padded", "lora_layers": None},
-    "no-ckpt": {"bf16": False, "gradient_checkpointing": False, "batching": "padded", "lora_layers": None},
-    "grouped": {"gradient_checkpointing": False, "batching": "group_by_length", "lora_layers": None},
-    "padding-free": {"gradient_checkpointing": False, "batching": "padding_free", "lora_layers": None},
-    "top8": {"gradient_checkpointing": False, "batching": "group_by_length", "lora_layers": 8},
-    "top16": {"gradient_checkpointing": False, "batching": "group_by_length", "lora_layers": 16},
+    "earlier": {**EARLIER, "bf16": False, "gradient_checkpointing": True, "batching": "padded", "lora_layers": None},
+    "no-ckpt": {**EARLIER, "bf16": False, "gradient_checkpointing": False, "batching": "padded", "lora_layers": None},
+    "grouped": {**EARLIER, "gradient_checkpointing": False, "batching": "group_by_length", "lora_layers": None},
+    "padding-free": {**EARLIER, "gradient_checkpointing": False, "batching": "padding_free", "lora_layers": None},
+    "top8": {**EARLIER, "gradient_checkpointing": False, "batching": "group_by_length", "lora_layers": 8},
+    "top16": {**EARLIER, "gradient_checkpointing": False, "batching": "group_by_length", "lora_layers": 16},
     "ours": {},
 }
 
@@ -80,6 +84,12 @@ def child_ours(arm: str, records_file: str, epochs: float, student: str) -> dict
     from data_agent.models import resolve_student
     from data_agent.trainers.sft import train
 
+    if arm == "earlier":  # the earlier path had TRL score every position through the LM head
+        import contextlib
+
+        from data_agent.trainers import sft
+
+        sft.score_completion_positions_only = contextlib.nullcontext
     cfg = replace(PRESETS["cpu"]().train, num_train_epochs=epochs, **ARMS[arm])
     records = json.loads(Path(records_file).read_text())
     with tempfile.TemporaryDirectory() as d:

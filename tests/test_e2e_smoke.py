@@ -41,6 +41,12 @@ def _check_run(run_dir: Path, cfg):
         assert {s["input"] for s in sub} <= accepted, "a submitted record is missing from the pool"
         assert json.loads((d / "plan.json").read_text())["rationale"]
     assert (run_dir / "report.md").is_file() and (run_dir / "progress.png").stat().st_size > 1000
+    # both students decoded by the same rule, and the report says so
+    dec = m["decoding"]
+    assert dec["same_for_base_and_trained"] and dec["max_new_tokens"] == cfg.eval.max_new_tokens
+    final_stops = dec["test_stops"]["final"]
+    assert sum(final_stops[k] for k in ("answer", "eos", "loop", "limit")) == cfg.eval.test_subset
+    assert "the same for the base and the trained student" in (run_dir / "report.md").read_text()
     _check_values(run_dir, m, cfg)
     return m
 

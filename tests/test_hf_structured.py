@@ -110,7 +110,7 @@ def test_hf_without_xgrammar_says_how_to_install(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(hf_structured, "available", lambda: False)
     t = HFTeacher("tiny-llama")
     assert not t.structured
-    assert "pip install 'xgrammar" in capsys.readouterr().err
+    assert "pip install 'data-agent[hf-structured]'" in capsys.readouterr().err
     with pytest.raises(DataAgentError, match="xgrammar"):
         HFTeacher("tiny-llama", structured=True)
     assert not HFTeacher("tiny-llama", structured=False).structured

@@ -98,3 +98,51 @@ def test_evaluate_with_a_model_reports_progress(da_home):
     result = evaluate("science", split="val", model=TINY, limit=3, max_new_tokens=2, reporter=rep)
     assert result["metrics"]["n"] == 3
     assert rep.steps == [("science / val: generating", 3)] and rep.updates and rep.updates[-1] == 3
+
+
+BF16_LOSS_TOLERANCE = 0.05
+"""bf16 autocast vs fp32 on the same data: the final loss may differ by this share (README, "Speed")."""
+
+
+def test_bf16_autocast_follows_the_fp32_loss_curve(tmp_path, da_home, monkeypatch):
+    """Where bf16 is native the trainer autocasts to it; on the same data its loss
+    curve follows fp32's: the same trend, the final loss within the stated tolerance.
+    (Forced here, on a CPU that may only emulate bf16: the tiny model makes that cheap.)"""
+    from data_agent.trainers import sft
+
+    cfg = TrainConfig(method="full", num_train_epochs=4, learning_rate=3e-3, per_device_train_batch_size=2,
+                      max_length=256, warmup_ratio=0.0, lr_scheduler_type="constant")
+    curves = {}
+    for native in (False, True):
+        monkeypatch.setattr(sft, "native_bf16", lambda: native)
+        stats = train(resolve_student(TINY), _records(4), tmp_path / f"m{native}", cfg)
+        assert stats["precision"] == ("bf16" if native else "fp32")
+        curves[native] = stats["losses"]
+    fp32, bf16 = curves[False], curves[True]
+    assert len(fp32) == len(bf16) == 8
+    assert fp32[-1] < fp32[0] and bf16[-1] < bf16[0], "the loss did not fall"
+    assert abs(bf16[-1] - fp32[-1]) <= BF16_LOSS_TOLERANCE * fp32[-1], (fp32, bf16)
+
+
+def test_lora_on_the_top_layers_only(tmp_path, da_home):
+    """lora_layers=K puts adapters on the top K layers; the merged model loads as a plain one."""
+    from data_agent.trainers.sft import linear_module_names
+    from data_agent.models import load_model
+
+    student = resolve_student(TINY)
+    assert linear_module_names(load_model(student)) == ["down_proj", "gate_proj", "k_proj", "o_proj", "q_proj",
+                                                        "up_proj", "v_proj"]
+    before = load_model(student).state_dict()
+    cfg = TrainConfig(method="lora", num_train_epochs=2, learning_rate=5e-2, per_device_train_batch_size=4,
+                      max_length=256, warmup_ratio=0.0, lora_layers=1, batching="group_by_length")
+    stats = train(student, _records(), tmp_path / "model", cfg)
+    after = load_model(tmp_path / "model").state_dict()
+    changed = {k for k in before if not torch_equal(before[k], after[k])}
+    assert changed and all(k.startswith("model.layers.1.") for k in changed), sorted(changed)
+    assert stats["batching"] == "group_by_length" and stats["tokens_per_second"] > 0
+
+
+def torch_equal(a, b) -> bool:
+    import torch
+
+    return bool(torch.equal(a, b))

@@ -1,7 +1,7 @@
 """Grammar-constrained decoding for the local transformers teacher (``hf:``).
 
 A small local model (SmolLM2-135M) almost never writes a valid JSON document on
-its own. With `xgrammar <https://xgrammar.mlc.ai/>`_ (a dependency),
+its own. With `xgrammar <https://xgrammar.mlc.ai/>`_ (the ``hf-structured`` extra),
 :class:`~data_agent.generators.teachers.hf_backend.HFTeacher` masks, at every
 decoding step, the tokens that would leave the request's grammar: every reply
 that ends within the token budget is then a document valid against the
@@ -39,7 +39,7 @@ from ...tasks import task_for_schema
 
 __all__ = ["INSTALL_HINT", "GrammarLogitsProcessor", "StructuredDecoding", "available", "make_processor_class"]
 
-INSTALL_HINT = "pip install 'xgrammar>=0.2' (a dependency of data-agent)"
+INSTALL_HINT = "pip install 'data-agent[hf-structured]' (xgrammar)"
 
 
 def available() -> bool:
