@@ -133,6 +133,18 @@ def resolve_student(spec: str) -> Path | str:
     raise StudentError(f"unknown student {spec!r}: give '{EMBEDDED}', '{TINY}', a model directory or a hub name")
 
 
+def eos_token_ids(generation_config, tok) -> set[int]:
+    """The token ids that end a sequence: the model's generation config's EOS (one
+    or several; ``generation_config`` may be ``None``) and the tokenizer's."""
+    ids: set[int] = set()
+    for source in (getattr(generation_config, "eos_token_id", None), tok.eos_token_id):
+        if isinstance(source, int):
+            ids.add(source)
+        elif source:
+            ids.update(int(x) for x in source)
+    return ids
+
+
 def native_bf16() -> bool:
     """Whether this machine computes in bfloat16 natively: a CUDA GPU with bf16, or
     a CPU with ``avx512_bf16`` or AMX (elsewhere bf16 is emulated, slower than fp32)."""

@@ -14,9 +14,10 @@ Arms (``--arms``; each a TrainConfig on top of the cpu preset's):
 
 * ``earlier``: the fp32 path before the speed work: TRL's gradient checkpointing
   left on, random padded batches of 4, LoRA on every layer, lr 4e-4;
-* ``trl-default``: SFTTrainer with TRL's own SFTConfig defaults (only the
-  output folder, the batch size, epochs and the student's LoRA set), as a user
-  would start; TRL defaults to bf16, which is kept only where it is native;
+* ``trl-default``: SFTTrainer with TRL's own SFTConfig defaults (batches of 8,
+  lr 2e-5, gradient checkpointing; only the output folder and the epochs set)
+  and LoRA r=16 on every linear layer, as a user would start; TRL defaults to
+  bf16, which is kept only where it is native;
 * ``ours``: the cpu preset as shipped (top 16 layers, batches of 2, lr 1e-3);
 * one lever at a time on the earlier recipe: ``no-ckpt``, ``grouped`` (length-grouped
   batches; the fused head scores only labelled positions in every arm but
@@ -115,8 +116,7 @@ def child_trl_default(records_file: str, epochs: float, student: str) -> dict:
     records = json.loads(Path(records_file).read_text())
     ds = Dataset.from_list([to_conversation(r["instruction"], r["input"], r["output"]) for r in records])
     with tempfile.TemporaryDirectory() as d:
-        args = SFTConfig(output_dir=d, per_device_train_batch_size=preset.per_device_train_batch_size,
-                         num_train_epochs=epochs, report_to=[], save_strategy="no", disable_tqdm=True,
+        args = SFTConfig(output_dir=d, num_train_epochs=epochs, report_to=[], save_strategy="no", disable_tqdm=True,
                          use_cpu=not torch.cuda.is_available(), bf16=native_bf16())
         peft = LoraConfig(r=preset.lora_r, lora_alpha=preset.lora_alpha, target_modules="all-linear",
                           task_type="CAUSAL_LM")

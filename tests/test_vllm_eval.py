@@ -10,7 +10,8 @@ from data_agent.domain import load_domain
 from data_agent.errors import DataAgentError
 from data_agent.loop import check_specs
 from data_agent.models import TINY, load_model, load_tokenizer, resolve_student
-from data_agent.trainers.decode import eos_ids, greedy_decode
+from data_agent.models import eos_token_ids
+from data_agent.trainers.decode import greedy_decode
 from data_agent.trainers.vllm_eval import VLLM_EVAL_HINT, vllm_eval_requests, vllm_outputs
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vLLM is installed here")
@@ -76,7 +77,7 @@ def test_the_cut_matches_our_own_decoder(da_home):
     ours = greedy_decode(model, tok, [prompt], max_new_tokens=20, finished=lambda s: False)[0]
     llm = _LLM([(ours + [5, 6, 7],)])
     got = vllm_outputs("unused", [prompt], max_new_tokens=20, tok=tok, finished=lambda s: False,
-                       eos=set(eos_ids(model, tok)), llm=llm, sampling_module=_Sampling)
+                       eos=eos_token_ids(model.generation_config, tok), llm=llm, sampling_module=_Sampling)
     assert got[0] == (ours + [5, 6, 7])[:len(got[0])] and got[0][:len(ours)] == ours
 
 

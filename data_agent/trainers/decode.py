@@ -1,16 +1,19 @@
 """Batched greedy decoding with early stops, for scoring the student.
 
 Greedy decoding as ``model.generate(do_sample=False)`` does it (left padding,
-position ids from the attention mask, a KV cache), with three differences that
-only save time:
+position ids from the attention mask, a KV cache; ``tests/test_decode.py``
+checks the tokens are the same), with differences that only save time:
 
 * a sequence leaves the batch as soon as it has written its answer line (the
   task's :meth:`~data_agent.tasks.Task.finished`), emitted EOS, or degenerated
   into a repetition loop (:func:`~data_agent.tasks.base.is_looping`: the same
-  short unit repeated over the tail); its rows of the KV cache are dropped, so
-  the rest of the batch decodes faster;
-* only the last position's logits are computed;
-* the stop checks decode a short tail of the new tokens, not the whole output.
+  short unit repeated over the tail); its rows of the KV cache are dropped and
+  a waiting prompt is encoded and joins the batch in its place;
+* the prompt prefix the batch shares (chat template and instruction) is
+  encoded once and copied to every row;
+* only the last position's logits are computed, and the stop checks decode a
+  short tail of the new tokens, not the whole output;
+* on a CPU, one batch per core decodes side by side (:func:`cpu_workers`).
 
 A looping sequence stopped early holds no answer line (a finished one would
 have stopped first), so it is scored as it would have been at the token limit:
@@ -28,6 +31,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
+from ..models import eos_token_ids
 from ..tasks.base import is_looping
 
 TAIL_TOKENS = 48
@@ -126,7 +130,7 @@ def greedy_decode(model, tok, prompts: list[list[int]], *, max_new_tokens: int, 
     if n == 0:
         return []
     max_rows = max(1, min(max_rows or n, n))
-    eos = set(eos_ids(model, tok))
+    eos = eos_token_ids(getattr(model, "generation_config", None), tok)
     pad = tok.pad_token_id if tok.pad_token_id is not None else next(iter(eos), 0)
     device = getattr(model, "device", None) or torch.device("cpu")
     # transformers 5.x renamed the forward's cache argument from past_key_values to cache
@@ -224,18 +228,6 @@ def greedy_decode(model, tok, prompts: list[list[int]], *, max_new_tokens: int, 
         for k, v in counts.items():
             stats[k] = stats.get(k, 0) + v
     return [c.ids for c in checks]
-
-
-def eos_ids(model, tok) -> list[int]:
-    """The token ids that end a sequence: the generation config's EOS (one or
-    several) and the tokenizer's."""
-    ids: list[int] = []
-    gen = getattr(model, "generation_config", None)
-    for e in (getattr(gen, "eos_token_id", None), tok.eos_token_id):
-        if e is None:
-            continue
-        ids += list(e) if isinstance(e, (list, tuple)) else [e]
-    return ids
 
 
 def cpu_workers(n_batches: int) -> tuple[int, int]:

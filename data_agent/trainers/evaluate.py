@@ -22,8 +22,8 @@ from ..stats import ItemScore, Metrics, summarise
 from ..tasks import Task
 from .sft import to_conversation
 from ..config import home_dir
-from ..models import load_model, load_tokenizer, native_bf16
-from .decode import cpu_workers, decode_batches, eos_ids
+from ..models import eos_token_ids, load_model, load_tokenizer, native_bf16
+from .decode import cpu_workers, decode_batches
 
 def generate_outputs(model_path: Path | str, prompts: list[str], instruction: str, task: Task,
                      max_new_tokens: int = 256, batch_size: int = 16, bf16: bool = True, stop_loops: bool = True,
@@ -51,9 +51,8 @@ def generate_outputs(model_path: Path | str, prompts: list[str], instruction: st
             gen_cfg = GenerationConfig.from_pretrained(str(model_path))
         except OSError:
             gen_cfg = None
-        holder = type("M", (), {"generation_config": gen_cfg})()
         ids = vllm_outputs(model_path, enc, max_new_tokens=max_new_tokens, tok=tok, finished=task.finished,
-                           eos=set(eos_ids(holder, tok)), stop_loops=stop_loops, stats=stats)
+                           eos=eos_token_ids(gen_cfg, tok), stop_loops=stop_loops, stats=stats)
         if progress_cb:
             progress_cb(len(prompts))
         return [tok.decode(x, skip_special_tokens=True).strip() for x in ids]

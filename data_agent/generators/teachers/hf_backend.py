@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ...errors import DataAgentError
+from ...models import eos_token_ids
 from .base import TeacherRequest, TeacherResponse, Usage
 
 __all__ = ["DEFAULT_MAX_NEW_TOKENS", "HFTeacher", "render_prompt"]
@@ -122,7 +123,7 @@ class HFTeacher:
                 from .hf_structured import StructuredDecoding
 
                 vocab = int(lm.get_output_embeddings().weight.shape[0])
-                self._decoding = StructuredDecoding(tok, vocab, self._eos_ids(lm, tok))
+                self._decoding = StructuredDecoding(tok, vocab, eos_token_ids(lm.generation_config, tok))
         return self._lm, self._tok
 
     def generate_sync(self, requests: Sequence[TeacherRequest]) -> list[TeacherResponse]:
@@ -143,7 +144,7 @@ class HFTeacher:
                 schema = json.dumps(r.json_schema, sort_keys=True) if self._decoding and r.json_schema else ""
                 schemas.setdefault(schema, r.json_schema)
                 groups[(p.temperature, p.top_p, p.max_tokens, p.stop, schema)].append(i)
-            eos_ids = self._eos_ids(lm, tok)
+            eos_ids = eos_token_ids(lm.generation_config, tok)
             for (temperature, top_p, max_tokens, stop, schema), idx in groups.items():
                 grammar = self._decoding.grammar_for(schemas[schema]) if schema else None
                 idx = sorted(idx, key=lambda i: len(prompts[i]))
@@ -191,16 +192,6 @@ class HFTeacher:
             out.update(temperature=1.0, top_p=1.0, top_k=0)
         out["logits_processor"] = LogitsProcessorList(procs)
         return out
-
-    @staticmethod
-    def _eos_ids(lm: Any, tok: Any) -> set[int]:
-        ids: set[int] = set()
-        for source in (getattr(lm.generation_config, "eos_token_id", None), tok.eos_token_id):
-            if isinstance(source, int):
-                ids.add(source)
-            elif source:
-                ids.update(int(x) for x in source)
-        return ids
 
     def _response(self, tokens: list[int], prompt_tokens: int, max_new: int, eos_ids: set[int], tok: Any,
                   stop: tuple[str, ...], request: TeacherRequest) -> TeacherResponse:
