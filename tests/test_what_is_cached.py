@@ -183,8 +183,8 @@ def fake_generation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     (model / "config.json").write_text("{}")
     calls: list[list[str]] = []
 
-    def generate_outputs(model_path, prompts, instruction, task, max_new_tokens=256, batch_size=16,
-                         progress_cb=None):
+    def generate_outputs(model_path, prompts, instruction, task, max_new_tokens=256, batch_size=16, bf16=True,
+                         stop_loops=True, backend="hf", progress_cb=None, stats=None):
         calls.append(list(prompts))
         return [f"call {len(calls)}: The answer is \\boxed{{{k}}}." for k in range(len(prompts))]
 
