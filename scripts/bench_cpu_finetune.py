@@ -21,7 +21,8 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-def make_records(n: int) -> list[dict[str, str]]:
+def make_records(n: int, levels: int = 2) -> list[dict[str, str]]:
+    """``n`` science records from the symbolic teacher, difficulty cycling over 1..``levels`` (deterministic)."""
     from data_agent.domain import load_domain
     from data_agent.tasks.boxed_numeric import format_problem
     from data_agent.generators import symbolic
@@ -30,7 +31,7 @@ def make_records(n: int) -> list[dict[str, str]]:
     names = sorted(symbolic.TEMPLATES)
     out = []
     for k in range(n):
-        p = symbolic.generate(names[k % len(names)], seed=k, difficulty=1 + k % 2)
+        p = symbolic.generate(names[k % len(names)], seed=k, difficulty=1 + k % levels)
         out.append({"instruction": dom.instruction, "input": format_problem(p.problem, p.unit), "output": p.solution})
     return out
 

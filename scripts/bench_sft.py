@@ -52,18 +52,10 @@ ARMS = {
 
 
 def make_records(n: int) -> list[dict[str, str]]:
-    """``n`` science records from the symbolic teacher (deterministic)."""
-    from data_agent.domain import load_domain
-    from data_agent.generators import symbolic
-    from data_agent.tasks.boxed_numeric import format_problem
+    """``n`` science records from the symbolic teacher, three difficulty levels (deterministic)."""
+    from bench_cpu_finetune import make_records as symbolic_records  # this script's folder is on sys.path
 
-    dom = load_domain("science")
-    names = sorted(symbolic.TEMPLATES)
-    out = []
-    for k in range(n):
-        p = symbolic.generate(names[k % len(names)], seed=k, difficulty=1 + k % 3)
-        out.append({"instruction": dom.instruction, "input": format_problem(p.problem, p.unit), "output": p.solution})
-    return out
+    return symbolic_records(n, levels=3)
 
 
 def matmul_peak(dtype_name: str, size: int = 2048, seconds: float = 2.0) -> float:
