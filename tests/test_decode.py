@@ -157,3 +157,20 @@ def test_refilling_a_batch_gives_the_same_tokens(da_home):
     assert got[0] == full[0][:2]
     assert got[1:] == full[1:]
     assert stats["answer"] == 1 and stats["limit"] == 4
+
+
+@pytest.mark.parametrize("grow_by", [1, 3])
+def test_the_cache_buffers_regrow_without_changing_a_token(da_home, grow_by, monkeypatch):
+    """The KV buffers fill up and are reallocated every ``grow_by`` positions, and
+    rows leave and join on the way (max_rows=2): each row's tokens still equal its
+    own unbatched ``model.generate`` continuation."""
+    from data_agent.trainers import decode
+
+    monkeypatch.setattr(decode, "GROW_BY", grow_by)
+    tok = load_tokenizer(resolve_student(TINY))
+    model = _chaotic(tok)
+    prompts = _prompts(tok)
+    ours = greedy_decode(model, tok, prompts, max_new_tokens=9, finished=lambda s: False, stop_loops=False,
+                         max_rows=2)
+    for p, got in zip(prompts, ours):
+        assert got == _plain_generate(model, tok, p, 9)
