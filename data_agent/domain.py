@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .errors import DataAgentError
+from .fingerprints import EvalFingerprints, FingerprintError, content_words
 from .plan import TopicInfo
 from .records import EvalItem, atomic_write_json, parse_json, read_json, read_text
 from .tasks import Task, TaskError, get_task
@@ -97,15 +98,6 @@ def read_audit(path: Path) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-_LATEX_CMD_RE = re.compile(r"\\[a-zA-Z]+")
-
-
-def content_words(text: str) -> list[str]:
-    """Lower-case words and numbers, without LaTeX command names (``\\mathrm``,
-    ``\\frac``...), so shared unit markup does not look like shared text."""
-    return re.findall(r"[a-z0-9]+", _LATEX_CMD_RE.sub(" ", text).lower())
 
 
 def ngrams(text: str, n: int) -> set[str]:
@@ -285,6 +277,22 @@ class Domain:
             raise DomainError(f"{p}: expected an object with a 'hashes' list")
         return set(data["hashes"])
 
+    @functools.cached_property
+    def fingerprints(self) -> EvalFingerprints | None:
+        """The per-item fingerprints of the validation and test problems
+        (``decontamination.fingerprints``, :mod:`data_agent.fingerprints`), or
+        ``None`` for a pack without them (then only n-gram overlap is checked)."""
+        if "fingerprints" not in self.manifest.get("decontamination", {}):
+            return None
+        try:
+            return EvalFingerprints.load(self.file("decontamination.fingerprints"))
+        except FingerprintError as e:
+            raise DomainError(str(e)) from e
+
+    def decontamination_threshold(self, key: str, default: float) -> float:
+        """``decontamination.containment`` or ``.cosine`` from the manifest, else ``default``."""
+        return float(self.manifest.get("decontamination", {}).get(key, default))
+
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -299,8 +307,10 @@ PACK_SCHEMA: dict[str, Any] = {
         "lie inside it (no '..', no absolute path, no symlink out). Fields: name (a plain folder name), "
         "instruction (the prompt every record carries), description (a Markdown file), splits ({val, test}: "
         "JSONL files), seeds (a JSONL file), sample_submission (a JSON list of records), decontamination "
-        "({file: the hashed n-gram fingerprints, n: the n-gram length}), files ({file: sha256}), and optionally "
-        "title, license (a file), license_name (a short SPDX identifier, e.g. MIT), attribution, scorer ({kind, ...task settings}), sources ({source: subject}), "
+        "({file: the hashed n-gram fingerprints, n: the n-gram length, and optionally fingerprints: the per-item "
+        "fingerprints file, containment and paraphrase ({cosine, cosine_few_numbers, numbers}): its "
+        "thresholds}), files ({file: sha256}), and optionally "
+        "dedup ({jaccard, cosine}: near-duplicate thresholds), title, license (a file), license_name (a short SPDX identifier, e.g. MIT), attribution, scorer ({kind, ...task settings}), sources ({source: subject}), "
         "skills ([{name, subject, description, sources}]) and counts ({split: rows}). Unknown fields are allowed."),
     "type": "object",
     "required": ["name", "instruction", "splits", "seeds", "sample_submission", "description", "files",
@@ -320,7 +330,14 @@ PACK_SCHEMA: dict[str, Any] = {
                    "properties": {"val": _FILE, "test": _FILE},
                    "x-message": "'splits' must be an object naming a 'val' and a 'test' file"},
         "decontamination": {"type": "object", "required": ["file"],
-                            "properties": {"file": _FILE, "n": {"type": "integer", "minimum": 1}}},
+                            "properties": {"file": _FILE, "n": {"type": "integer", "minimum": 1},
+                                           "fingerprints": _FILE,
+                                           "containment": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+                                           "paraphrase": {
+                                               "type": "object", "additionalProperties": False,
+                                               "properties": {k: {"type": "number", "exclusiveMinimum": 0,
+                                                                  "maximum": 1}
+                                                              for k in ("cosine", "numbers", "cosine_few_numbers")}}}},
         "files": {"type": "object", "additionalProperties": {"type": "string", "pattern": "^[0-9a-f]{64}$",
                                                               "x-expected": "a sha256 (64 hex digits)"}},
         "scorer": {"type": "object", "x-message": "expected an object with a 'kind'"},
@@ -333,6 +350,9 @@ PACK_SCHEMA: dict[str, Any] = {
                                        "x-expected": "a list of source names"}},
             "x-expected": "an object with a non-empty 'name'"}},
         "counts": {"type": "object", "additionalProperties": _COUNT},
+        "dedup": {"type": "object", "additionalProperties": False,
+                  "properties": {"jaccard": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+                                 "cosine": {"type": "number", "exclusiveMinimum": 0, "maximum": 1}}},
     },
 }
 """The JSON Schema of ``pack.json`` (draft 2020-12); :func:`load_domain` checks a
@@ -388,6 +408,8 @@ def pack_paths(manifest: dict[str, Any]) -> list[tuple[str, str]]:
     out = [(f"splits.{k}", v) for k, v in manifest["splits"].items() if k in ("val", "test")]
     out += [(k, manifest[k]) for k in ("seeds", "sample_submission", "description", "license") if k in manifest]
     out.append(("decontamination.file", manifest["decontamination"]["file"]))
+    if "fingerprints" in manifest["decontamination"]:
+        out.append(("decontamination.fingerprints", manifest["decontamination"]["fingerprints"]))
     out += [("files", k) for k in manifest["files"]]
     return out
 

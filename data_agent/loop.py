@@ -36,7 +36,7 @@ from .trainers.evaluate import evaluate_model
 from .trainers.sft import train
 from .models import resolve_student
 from .ui import Reporter
-from .validators import default_pipeline
+from .validators import decontamination_settings, default_pipeline
 
 
 class RunState:
@@ -331,7 +331,10 @@ def _steps(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter, st
 
         # generate + validate + select
         if not state.done(f"iter-{it:02d}/generate"):
-            pipeline = default_pipeline(domain)
+            earlier = [(f"iteration {j} record {k}", r["input"])
+                       for j in range(1, it) if (run_dir / f"iter-{j:02d}" / "submission.json").is_file()
+                       for k, r in enumerate(json.loads((run_dir / f"iter-{j:02d}" / "submission.json").read_text()))]
+            pipeline = default_pipeline(domain, earlier)
             session.meter.ensure_iteration(it)  # the iteration's own counts and budget (kept across a resume)
             with reporter.progress(f"iteration {it}: generating", plan.n_records) as update:
                 res = generate_for_plan(
@@ -480,6 +483,7 @@ def build_metrics(run_dir: Path, cfg: RunConfig, domain: Domain, state: RunState
             "final": final["final"],
             "gain": final["gain"],
         },
+        "data_checks": decontamination_settings(domain),
         "decoding": {
             "rule": DECODING_RULE,
             "same_for_base_and_trained": True,

@@ -396,6 +396,7 @@ def init_domain(name: str, val: Path, test: Path, task: str, *, seeds: Path | No
             manifest["license_name"] = str(license_name)
         (tmp / "pack.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         load_domain(tmp, verify=True)  # the pack loads as any other would
+        write_fingerprints(tmp)
         if target.exists():
             shutil.rmtree(target) if target.is_dir() else target.unlink()
         os.replace(tmp, target)
@@ -403,6 +404,36 @@ def init_domain(name: str, val: Path, test: Path, task: str, *, seeds: Path | No
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+# --------------------------------------------------------------------------- fingerprints
+
+FINGERPRINTS_FILE = "fingerprints.json"
+
+
+def write_fingerprints(pack_dir: Path, embed: Any = None) -> dict[str, Any]:
+    """Build ``fingerprints.json`` (:mod:`data_agent.fingerprints`) from the
+    pack's validation and test items as the student sees them, and name it in
+    ``pack.json`` (``decontamination.fingerprints``, with its sha256). Reads the
+    test split once, under an unsealed block that says why. Returns the counts."""
+    from . import fingerprints
+    from .domain import unsealed_test
+
+    pack_dir = Path(pack_dir)
+    dom = load_domain(pack_dir, verify=True)
+    with unsealed_test("building the pack's per-item decontamination fingerprints"):
+        items = ([(it.id, "val", it.input) for it in dom.val_items()]
+                 + [(it.id, "test", it.input) for it in dom.test_items()])
+    fp = fingerprints.build(items, embed)
+    path = pack_dir / FINGERPRINTS_FILE
+    path.write_text(json.dumps(fp, separators=(",", ":")) + "\n", encoding="utf-8")
+    manifest = json.loads((pack_dir / "pack.json").read_text(encoding="utf-8"))
+    manifest["decontamination"]["fingerprints"] = FINGERPRINTS_FILE
+    manifest["files"][FINGERPRINTS_FILE] = sha256_file(path)
+    (pack_dir / "pack.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    load_domain(pack_dir, verify=True).fingerprints  # noqa: B018  (it loads)
+    return {"items": len(items), "val": sum(1 for _, s, _ in items if s == "val"),
+            "test": sum(1 for _, s, _ in items if s == "test")}
 
 
 # --------------------------------------------------------------------------- listing

@@ -48,6 +48,9 @@ class Verdict:
     ok: bool
     reason: str = ""
     validator: str = ""
+    kind: str = ""
+    """A short class of the reason (``"paraphrase"``, ``"output containment"``...)
+    for counts; the reason itself names the specifics."""
 
 
 @dataclass

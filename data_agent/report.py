@@ -71,6 +71,43 @@ def _decoding_lines(dec: dict[str, Any] | None) -> list[str]:
             f"{_stops(stops.get('base'))}; trained student: {_stops(stops.get('final'))}.", ""]
 
 
+def _data_check_lines(metrics: dict[str, Any]) -> list[str]:
+    """The decontamination and near-duplicate settings, and each iteration's
+    rejections by validator and kind of reason."""
+    checks = metrics.get("data_checks")
+    out = ["", "## Rejected records by reason", ""]
+    if checks:
+        ng, c, p, nd = (checks.get(k) or {} for k in ("ngram_overlap", "containment", "paraphrase", "near_duplicate"))
+        said = [f"any shared word {ng.get('n')}-gram with an evaluation problem (input)"]
+        if c:
+            said.append(f"containing at least {c['threshold']:.0%} of an evaluation item's word 3-grams, numbers "
+                        f"masked (input or output; {c['items'].get('val', 0)} validation and "
+                        f"{c['items'].get('test', 0)} test items fingerprinted)")
+        if p:
+            th = p.get("thresholds") or {}
+            said.append(f"a paraphrase of one (input): estimated {p['model']} cosine, numbers masked, at least "
+                        f"{th.get('cosine')} ({th.get('cosine_few_numbers')} for an item with under two numbers), "
+                        f"holding {th.get('numbers', 0):.0%} of the item's numbers")
+        else:
+            said.append("no containment or paraphrase check: the pack has no per-item fingerprints")
+        out += [f"Decontamination rejects a record for {'; '.join(said)}. Near-duplicates of this pool's and "
+                f"earlier iterations' records: word 3-gram Jaccard at least {nd.get('jaccard')} or embedding "
+                f"cosine at least {nd.get('cosine')}.", ""]
+    kinds = sorted({k for it in metrics["iterations"]
+                    for k in (it["generation"]["validation"].get("rejected_by_kind") or
+                              it["generation"]["validation"].get("rejected_by_reason") or {})})
+    if not kinds:
+        return out + ["No record was rejected."]
+    out += ["| validator: reason | " + " | ".join(f"iteration {it['iteration']}" for it in metrics["iterations"])
+            + " |", "|---|" + "---|" * len(metrics["iterations"])]
+    for k in kinds:
+        out.append(f"| {k} | " + " | ".join(
+            str((it["generation"]["validation"].get("rejected_by_kind")
+                 or it["generation"]["validation"].get("rejected_by_reason") or {}).get(k, 0))
+            for it in metrics["iterations"]) + " |")
+    return out
+
+
 def render_markdown(metrics: dict[str, Any]) -> str:
     t = metrics["test"]
     g = t["gain"]
@@ -119,6 +156,7 @@ def render_markdown(metrics: dict[str, Any]) -> str:
             f"{_pct(v['accuracy_ci95'][1])}] | {_pct(v['format_compliance'])} | {it['plan']['n_records']} | "
             f"{it['generation']['requests']} | {', '.join(f'{k}: {n}' for k, n in rej.items()) or 'none'} | "
             f"{(it['train'] or {}).get('train_loss', float('nan')):.3f} | {(it['train'] or {}).get('seconds', 0)} |")
+    lines += _data_check_lines(metrics)
     lines += ["", "## What the engineer changed", ""]
     for it in metrics["iterations"]:
         lines.append(f"- iteration {it['iteration']}: " + "; ".join(it["plan"]["changes"] or ["initial plan"]))

@@ -138,7 +138,11 @@ def build(src: Path, out: Path) -> dict:
     }
     (out / "pack.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"val={len(val)} test={len(test)} seeds={len(seeds)} -> {out}")
-    return manifest
+    from data_agent.packs import write_fingerprints
+
+    n = write_fingerprints(out)
+    print(f"fingerprints.json: {n['val']} validation and {n['test']} test items")
+    return json.loads((out / "pack.json").read_text(encoding="utf-8"))
 
 
 def main() -> None:

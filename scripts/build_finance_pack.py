@@ -334,6 +334,10 @@ def main() -> None:
         "sources": SUBJECT_OF_SOURCE, "skills": skills, "files": files, "counts": counts,
     }
     (out / "pack.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    from data_agent.packs import write_fingerprints
+
+    n = write_fingerprints(out)
+    print(f"fingerprints.json: {n['val']} validation and {n['test']} test items")
     print(f"val={len(val)} ({n_groups['val']} groups) test={len(test)} ({n_groups['test']} groups) "
           f"seeds={len(seeds)} ({n_groups['seeds']} groups, {len(dropped)} dropped for a shared question) -> {out}")
     for k in ("val", "test", "seeds"):

@@ -104,6 +104,10 @@ def main() -> None:
     manifest["counts"] = {"val": len(val), "test": len(test), "seeds": len(seeds)}
     (out / "pack.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"val={len(val)} test={len(test)} seeds={len(seeds)} -> {out}")
+    from data_agent.packs import write_fingerprints
+
+    n = write_fingerprints(out)
+    print(f"fingerprints.json: {n['val']} validation and {n['test']} test items")
 
 
 if __name__ == "__main__":

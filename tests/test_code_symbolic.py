@@ -101,8 +101,12 @@ def test_records_pass_the_validators(problems) -> None:
             verdict = v.check(rec)
             assert verdict.ok, (p.template, v.name, verdict.reason)
         accepted += pipe.check(rec).ok
-    # the full pipeline adds dedup and decontamination; nearly every record passes it
-    assert accepted >= 0.9 * len(problems), pipe.summary()
+    # the full pipeline adds dedup and decontamination; nearly every record passes them. Near-duplicates
+    # are another matter: the sweep asks each template for several seeds at one difficulty, and two
+    # functions of one template that differ in one constant share most word 3-grams.
+    near = pipe.rejections["near_duplicate"]
+    assert accepted + near >= 0.9 * len(problems), pipe.summary()
+    assert near <= 0.2 * len(problems), pipe.summary()
 
 
 def test_a_sandbox_failure_becomes_a_request_error_and_generation_goes_on(monkeypatch) -> None:

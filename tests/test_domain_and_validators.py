@@ -204,7 +204,9 @@ def test_decontamination_catches_test_problems_without_reading_the_split():
 
 def test_validate_submission(tmp_path):
     d = load_domain("science")
-    rows = [_good(d, text=f"Problem number {k} about gases and volumes.").submission_view() for k in range(3)]
+    texts = ["A gas expands into a vacuum; find the work done.", "A spring is stretched by 2 cm; find its energy.",
+             "A lens has focal length 10 cm; where is the image of an object at 30 cm?"]
+    rows = [_good(d, text=t).submission_view() for t in texts]
     p = tmp_path / "submission.json"
     p.write_text(json.dumps(rows))
     assert validate_submission(p, d, expected_n=3).ok

@@ -52,7 +52,8 @@ def test_a_pack_from_jsonl_csv_and_json_loads_and_validates(tmp_path: Path) -> N
     assert dom.task.kind == "exact_match"
     m = dom.manifest
     assert m["counts"] == {"val": 7, "test": 5, "seeds": 2} and m["license_name"] == "CC0-1.0"
-    assert m["decontamination"] == {"file": "decontamination.json", "n": 8}
+    assert m["decontamination"] == {"file": "decontamination.json", "n": 8, "fingerprints": "fingerprints.json"}
+    assert dom.fingerprints is not None and len(dom.fingerprints) == m["counts"]["val"] + m["counts"]["test"]
     assert sorted(dom.skills()) == ["chem", "geo"]
     assert "Final answer: <the answer>" in dom.instruction
     items = {i.id: i for i in dom.val_items()}

@@ -120,8 +120,7 @@ def generate_for_plan(plan: Plan, domain: Domain, *, teacher_name: str, call: Te
                 if hasattr(v, "accept"):
                     v.accept(r)
         else:
-            bad = next((v["validator"] for v in r.verdicts if not v.get("ok")), "unknown")
-            pipeline.rejections[bad] += 1
+            pipeline.count_replayed(r.verdicts)
     requests_made = sum(attempts.values())
     cap = {i: max(4, math.ceil(a.count * 3)) for i, a in enumerate(allocs)}
     exhausted: set[int] = set()
@@ -177,7 +176,7 @@ def generate_for_plan(plan: Plan, domain: Domain, *, teacher_name: str, call: Te
             continue
         responses = asyncio.run(call([b[1] for b in batch]))
         requests_made += len(batch)
-        rows = []
+        made: list[tuple[int, Record, bool]] = []  # (allocation, record, still to check)
         for (i, req, k, seed), resp in zip(batch, responses):
             a = allocs[i]
             rid = f"it{plan.iteration:02d}-{a.topic}-d{a.difficulty}-{k:04d}"
@@ -195,6 +194,11 @@ def generate_for_plan(plan: Plan, domain: Domain, *, teacher_name: str, call: Te
                                       subject=str(meta.get("subject", a.subject)), difficulty=a.difficulty,
                                       iteration=plan.iteration, seed=seed, attempt=k,
                                       template=str(meta.get("template", "")))
+            made.append((i, rec, doc is not None))
+        pipeline.prepare([rec for _, rec, todo in made if todo])  # batched work (embeddings) first
+        rows = []
+        for i, rec, todo in made:
+            if todo:
                 pipeline.check(rec)
                 if rec.accepted:
                     accepted[i].append(rec)

@@ -105,6 +105,13 @@ class Task:
     format_examples: ClassVar[tuple[dict[str, Any], ...]] = ()
     """Made-up seed views (``{"problem", "solution", "answer", ...}``) that show
     the answer format; a pack made without seeds shows them in its sample submission."""
+    paraphrase_thresholds: ClassVar[dict[str, float]] = {}
+    """The task's own defaults for the decontamination paraphrase check, over
+    :data:`data_agent.validators.DEFAULT_PARAPHRASE` (a pack's
+    ``decontamination.paraphrase`` goes over both)."""
+    near_duplicate_thresholds: ClassVar[dict[str, float]] = {}
+    """The task's own defaults for the near-duplicate check (``jaccard``,
+    ``cosine``); a pack's ``dedup`` goes over them."""
     default_limits: ClassVar[dict[str, int]] = {"input": 8_000, "output": 16_000}
     """Most characters a record's field may hold (the ``length`` validator); a
     pack overrides any of them with ``"limits": {"input": ..., "output": ...}``

@@ -138,6 +138,11 @@ class PythonLiteral(Task):
                                             "solution": "solution", "source": "source"}
     format_validator = "answer_line"
     missing_answer = "answer: no readable [ANSWER] line"
+    # Short Python functions look alike to a sentence embedding (two functions of one template that
+    # differ in a constant are at cosine 0.98 or more) and hold few, small numbers: the embedding
+    # checks need a closer match than for prose. Not yet measured by scripts/bench_decontam.py for code.
+    paraphrase_thresholds: ClassVar[dict[str, float]] = {"cosine": 0.95, "cosine_few_numbers": 0.97}
+    near_duplicate_thresholds: ClassVar[dict[str, float]] = {"cosine": 0.999}
     answer_rule = (f"whose last line is exactly: {OPEN} <output> {CLOSE}  where <output> is the value f returns, "
                    f"written as a Python literal (e.g. {OPEN} [1, 'a'] {CLOSE}, {OPEN} 'abc' {CLOSE}, "
                    f"{OPEN} (2, True) {CLOSE})")

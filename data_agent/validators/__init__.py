@@ -154,14 +154,206 @@ class NgramDecontaminationValidator:
         overlap = ngram_hashes(record.input, self.n) & self.hashes
         if overlap:
             return Verdict(False, f"decontamination: shares {len(overlap)} {self.n}-gram(s) with evaluation problems",
-                           self.name)
+                           self.name, f"{self.n}-gram overlap")
         return Verdict(True, validator=self.name)
+
+
+DEFAULT_NEAR_JACCARD = 0.8
+"""Estimated Jaccard similarity of two records' input word 3-grams (numbers
+kept: a template's problems with other numbers are different exercises) above
+which the later one is a near-duplicate (``dedup.jaccard`` in the pack)."""
+DEFAULT_NEAR_COSINE = 0.98
+"""Embedding cosine of two records' inputs above which the later one is a
+near-duplicate (``dedup.cosine`` in the pack)."""
+
+
+class NearDuplicateValidator:
+    """Rejects a record whose input nearly repeats an accepted record's, in this
+    pool or in earlier iterations' data (``seen``: ``(label, input)`` pairs), by
+    MinHash LSH over word 3-grams (datasketch) or by embedding cosine; the
+    reason names the earlier record. Stateful: :meth:`accept` remembers a record."""
+
+    name = "near_duplicate"
+
+    def __init__(self, seen: Iterable[tuple[str, str]] = (), jaccard: float = DEFAULT_NEAR_JACCARD,
+                 cosine: float = DEFAULT_NEAR_COSINE):
+        from datasketch import MinHashLSH
+
+        from ..fingerprints import NUM_PERM
+
+        self.jaccard, self.cosine = float(jaccard), float(cosine)
+        self.lsh = MinHashLSH(threshold=self.jaccard, num_perm=NUM_PERM)
+        self._sigs: dict[str, Any] = {}  # LSH key -> signature
+        self._labels: list[str] = []
+        self._mat: Any = None  # embeddings of remembered inputs, rows 0.._rows (capacity doubles)
+        self._row_label: list[int] = []
+        self._emb: dict[str, Any] = {}
+        for label, text in seen:
+            self._remember(label, text)
+
+    @staticmethod
+    def _minhash(text: str):
+        from ..fingerprints import minhash, shingles
+
+        return minhash(shingles(text, mask_numbers=False))
+
+    def prepare(self, records: Iterable[Record]) -> None:
+        from ..embeddings import embed
+
+        texts = sorted({r.input for r in records if r.input and len(r.input) <= 50_000 and r.input not in self._emb})
+        if texts:
+            if len(self._emb) > 50_000:
+                self._emb.clear()
+            self._emb.update(zip(texts, embed(texts)))
+
+    def _vector(self, text: str):
+        if text not in self._emb:
+            self.prepare([Record(instruction="", input=text, output="")])
+        return self._emb.get(text)
+
+    def _remember(self, label: str, text: str) -> None:
+        if not text:
+            return
+        key = f"{len(self._labels)}"
+        m = self._minhash(text)
+        self.lsh.insert(key, m)
+        self._sigs[key] = m
+        self._labels.append(label)
+        v = self._vector(text)
+        if v is not None:
+            import numpy as np
+
+            n = len(self._row_label)
+            if self._mat is None or n == len(self._mat):
+                grown = np.zeros((max(64, 2 * n), len(v)), dtype=np.float32)
+                if self._mat is not None:
+                    grown[:n] = self._mat
+                self._mat = grown
+            self._mat[n] = v
+            self._row_label.append(len(self._labels) - 1)
+
+    def check(self, record: Record) -> Verdict:
+        import numpy as np
+
+        if not record.input or not self._labels:
+            return Verdict(True, validator=self.name)
+        m = self._minhash(record.input)
+        best = max(((self._sigs[k].jaccard(m), k) for k in self.lsh.query(m)), default=None)
+        if best is not None and best[0] >= self.jaccard:
+            return Verdict(False, f"near_duplicate: input repeats {self._labels[int(best[1])]}'s (word 3-gram Jaccard "
+                                  f"{best[0]:.2f}, threshold {self.jaccard:.2f})", self.name, "word 3-grams")
+        v = self._vector(record.input)
+        if v is not None and self._row_label:
+            cos = self._mat[:len(self._row_label)] @ v
+            j = int(np.argmax(cos))
+            if cos[j] >= self.cosine:
+                return Verdict(False, f"near_duplicate: input repeats {self._labels[self._row_label[j]]}'s (embedding "
+                                      f"cosine {cos[j]:.3f}, threshold {self.cosine:.3f})", self.name, "embedding")
+        return Verdict(True, validator=self.name)
+
+    def accept(self, record: Record) -> None:
+        self._remember(f"record {record.id}" if record.id else f"record {len(self._labels) + 1}", record.input)
+
+
+DEFAULT_CONTAINMENT = 0.55
+"""Share of an evaluation item's word 3-grams (numbers masked, common phrasing
+left out) in a record's input or output from which the record is contaminated,
+unless the pack says otherwise (``decontamination.containment``)."""
+DEFAULT_PARAPHRASE = {"cosine": 0.8, "cosine_few_numbers": 0.86, "numbers": 0.75}
+"""When a record's input paraphrases an evaluation item (``decontamination.paraphrase`` in the pack):
+the estimated cosine of their number-masked embeddings is at least ``cosine``
+(``cosine_few_numbers`` for an item with fewer than two numbers, whose wording
+alone must be closer), and the input holds at least ``numbers`` of the item's
+numbers (an item without numbers: no condition). A paraphrase keeps a
+problem's numbers; the same question with other numbers is another exercise.
+Chosen with ``scripts/bench_decontam.py``."""
+
+
+class ContaminationValidator:
+    """Rejects a record that contains an evaluation item (light edits included)
+    or paraphrases one, naming the item; from the pack's per-item fingerprints
+    (:mod:`data_agent.fingerprints`), never from the split itself.
+
+    * **containment**: the estimated share of an item's shingles in the record's
+      input, and separately in its output (a solution that quotes a problem), at
+      least ``containment``;
+    * **paraphrase**: the record input's embedding close to an item's, and the
+      item's numbers in it (:data:`DEFAULT_PARAPHRASE`).
+
+    :meth:`prepare` embeds a batch of records at once; :meth:`check` embeds a
+    record it has not seen."""
+
+    name = "decontamination"
+
+    def __init__(self, fingerprints, containment: float = DEFAULT_CONTAINMENT,
+                 paraphrase: dict[str, float] | None = None):
+        self.fp = fingerprints
+        self.containment = float(containment)
+        self.paraphrase = {**DEFAULT_PARAPHRASE, **(paraphrase or {})}
+        self._sketches: dict[str, Any] = {}
+
+    def _item(self, k: int) -> str:
+        split = {"val": "validation"}.get(self.fp.splits[k], self.fp.splits[k])
+        return f"{split} item {self.fp.ids[k]}"
+
+    def prepare(self, records: Iterable[Record]) -> None:
+        from ..embeddings import embed, sketch
+        from ..fingerprints import SKETCH_BITS, SKETCH_SEED, embedding_text
+
+        texts = sorted({r.input for r in records
+                        if r.input and len(r.input) <= 50_000 and r.input not in self._sketches})
+        if not texts:
+            return
+        if len(self._sketches) > 50_000:
+            self._sketches.clear()
+        vecs = embed([embedding_text(t) for t in texts])
+        for t, sk in zip(texts, sketch(vecs, SKETCH_BITS, SKETCH_SEED)):
+            self._sketches[t] = sk
+
+    def check(self, record: Record) -> Verdict:
+        import numpy as np
+
+        from ..fingerprints import numbers, shingles
+
+        if not len(self.fp):
+            return Verdict(True, validator=self.name)
+        for f in ("input", "output"):
+            c = self.fp.containments(shingles(getattr(record, f, "") or ""))
+            k = int(c.argmax())
+            if c[k] >= self.containment:
+                return Verdict(False, f"decontamination: {f} contains {c[k]:.0%} of {self._item(k)}'s word "
+                                      f"3-grams (threshold {self.containment:.0%})", self.name, f"{f} containment")
+        if record.input not in self._sketches:
+            self.prepare([record])
+        if record.input not in self._sketches:  # an empty or huge (length-rejected) input
+            return Verdict(True, validator=self.name)
+        p = self.paraphrase
+        cos = self.fp.cosines(self._sketches[record.input])
+        near = np.flatnonzero(cos >= min(p["cosine"], p["cosine_few_numbers"]))
+        if len(near):
+            shared = self.fp.number_containments(numbers(record.input))
+            for k in near[np.argsort(-cos[near])]:
+                n = int(self.fp.n_numbers[k])
+                if cos[k] >= (p["cosine"] if n >= 2 else p["cosine_few_numbers"]) and (
+                        n == 0 or shared[k] >= p["numbers"]):
+                    why = f"the input holds {shared[k]:.0%} of its {n} numbers" if n else "it has no numbers"
+                    return Verdict(False, f"decontamination: input paraphrases {self._item(k)} (estimated embedding "
+                                          f"cosine {cos[k]:.2f}; {why})", self.name, "paraphrase")
+        return Verdict(True, validator=self.name)
+
+
+def reason_key(validator: str, kind: str = "") -> str:
+    """The counting key of a rejection: ``validator`` or ``validator: kind``."""
+    return f"{validator}: {kind}" if kind else validator
 
 
 @dataclass
 class Pipeline:
     validators: list[Any]
     rejections: Counter = field(default_factory=Counter)
+    """Rejections by validator."""
+    reasons: Counter = field(default_factory=Counter)
+    """Rejections by validator and kind of reason (:func:`reason_key`)."""
     checked: int = 0
     accepted: int = 0
 
@@ -172,9 +364,11 @@ class Pipeline:
         record.verdicts = []
         for v in self.validators:
             verdict = v.check(record)
-            record.verdicts.append({"validator": v.name, "ok": verdict.ok, "reason": verdict.reason})
+            record.verdicts.append({"validator": v.name, "ok": verdict.ok, "reason": verdict.reason,
+                                    **({"kind": verdict.kind} if verdict.kind else {})})
             if not verdict.ok:
                 self.rejections[v.name] += 1
+                self.reasons[reason_key(v.name, verdict.kind)] += 1
                 record.accepted = False
                 return verdict
         for v in self.validators:
@@ -184,16 +378,81 @@ class Pipeline:
         record.accepted = True
         return Verdict(True)
 
+    def prepare(self, records: list[Record]) -> None:
+        """Let validators that work faster in batches (embeddings) see ``records`` first."""
+        for v in self.validators:
+            if hasattr(v, "prepare"):
+                v.prepare(records)
+
     def reject_external(self, reason_key: str) -> None:
         """Count a rejection that happened before a record existed (e.g. a garbled teacher reply)."""
         self.checked += 1
         self.rejections[reason_key] += 1
+        self.reasons[reason_key] += 1
+
+    def count_replayed(self, verdicts: list[dict[str, Any]]) -> None:
+        """Count a rejected record read back from a pool file (a resumed run)."""
+        bad = next((v for v in verdicts if not v.get("ok")), {})
+        name = bad.get("validator", "unknown")
+        self.rejections[name] += 1
+        self.reasons[reason_key(name, bad.get("kind", ""))] += 1
 
     def summary(self) -> dict[str, Any]:
-        return {"checked": self.checked, "accepted": self.accepted, "rejected_by_reason": dict(self.rejections)}
+        return {"checked": self.checked, "accepted": self.accepted, "rejected_by_reason": dict(self.rejections),
+                "rejected_by_kind": dict(sorted(self.reasons.items()))}
 
 
-def default_pipeline(domain: Domain, seen_inputs: Iterable[str] = ()) -> Pipeline:
+def contamination_validator(domain: Domain) -> ContaminationValidator | None:
+    """The pack's containment and paraphrase check, with its thresholds; ``None``
+    when the pack has no per-item fingerprints."""
+    fp = domain.fingerprints
+    if fp is None:
+        return None
+    return ContaminationValidator(fp, domain.decontamination_threshold("containment", DEFAULT_CONTAINMENT),
+                                  paraphrase_thresholds(domain))
+
+
+def paraphrase_thresholds(domain: Domain) -> dict[str, float]:
+    """:data:`DEFAULT_PARAPHRASE`, with the task's defaults and then the pack's
+    ``decontamination.paraphrase`` over it."""
+    return {**DEFAULT_PARAPHRASE, **domain.task.paraphrase_thresholds,
+            **(domain.manifest.get("decontamination", {}).get("paraphrase") or {})}
+
+
+def near_duplicate_thresholds(domain: Domain) -> dict[str, float]:
+    """The near-duplicate thresholds: defaults, the task's, then the pack's ``dedup``."""
+    return {"jaccard": DEFAULT_NEAR_JACCARD, "cosine": DEFAULT_NEAR_COSINE,
+            **domain.task.near_duplicate_thresholds, **(domain.manifest.get("dedup") or {})}
+
+
+def decontamination_settings(domain: Domain) -> dict[str, Any]:
+    """What the pipeline checks against the evaluation splits and earlier data,
+    with its thresholds (for metrics.json and the report)."""
+    from ..embeddings import MODEL_NAME
+
+    fp = domain.fingerprints
+    dedup = near_duplicate_thresholds(domain)
+    out: dict[str, Any] = {"ngram_overlap": {"n": domain.decontamination_n, "fields": ["input"]},
+                           "containment": None, "paraphrase": None,
+                           "near_duplicate": {"jaccard": float(dedup.get("jaccard", DEFAULT_NEAR_JACCARD)),
+                                              "cosine": float(dedup.get("cosine", DEFAULT_NEAR_COSINE)),
+                                              "against": "this pool and earlier iterations' records"}}
+    if fp is not None:
+        items = {s: fp.splits.count(s) for s in ("val", "test")}
+        out["containment"] = {"threshold": domain.decontamination_threshold("containment", DEFAULT_CONTAINMENT),
+                              "fields": ["input", "output"], "shingles": "word 3-grams, numbers masked",
+                              "items": items}
+        out["paraphrase"] = {"thresholds": paraphrase_thresholds(domain), "fields": ["input"], "model": MODEL_NAME,
+                             "items": items}
+    return out
+
+
+def default_pipeline(domain: Domain, earlier: Iterable[tuple[str, str]] = ()) -> Pipeline:
+    """The validators every generated record goes through, in order. ``earlier``:
+    ``(label, input)`` of records already used (earlier iterations' data), which
+    a new record must not repeat exactly or nearly."""
+    earlier = list(earlier)
+    dedup = near_duplicate_thresholds(domain)
     fields = domain.submission_fields()
     return Pipeline([
         LengthValidator(domain.task.limits),
@@ -201,8 +460,11 @@ def default_pipeline(domain: Domain, seen_inputs: Iterable[str] = ()) -> Pipelin
         InstructionValidator(domain.instruction),
         InjectionValidator(),
         *domain.task.validators(),
-        ExactDedupValidator(seen_inputs),
+        ExactDedupValidator(text for _, text in earlier),
+        NearDuplicateValidator(earlier, float(dedup.get("jaccard", DEFAULT_NEAR_JACCARD)),
+                               float(dedup.get("cosine", DEFAULT_NEAR_COSINE))),
         NgramDecontaminationValidator(domain.contamination_hashes(), domain.decontamination_n),
+        *[v for v in (contamination_validator(domain),) if v is not None],
     ])
 
 
@@ -239,6 +501,7 @@ def validate_submission(path: Path, domain: Domain, expected_n: int | None = Non
 __all__ = [
     "Verdict", "Validator", "Pipeline", "LengthValidator", "SchemaValidator", "InstructionValidator",
     "InjectionValidator", "INJECTION_PATTERNS", "FinalLineValidator",
-    "AnswerAgreementValidator", "ExactDedupValidator", "NgramDecontaminationValidator", "default_pipeline",
+    "AnswerAgreementValidator", "ExactDedupValidator", "NearDuplicateValidator", "NgramDecontaminationValidator", "ContaminationValidator",
+    "contamination_validator", "decontamination_settings", "default_pipeline", "reason_key",
     "validate_submission", "SubmissionReport", "SubmissionError", "DataAgentError", "record_schema",
 ]

@@ -124,14 +124,26 @@ class LLMSession:
     @staticmethod
     def _style_seeds(domain: Domain) -> list[dict[str, Any]]:
         """The pack's seed problems, minus any sharing an n-gram with the
-        validation or test problems (defence in depth: seeds are style
-        examples, never evaluation items)."""
+        validation or test problems or containing most of one (the pack's
+        containment threshold over its per-item fingerprints): defence in
+        depth, seeds are style examples, never evaluation items."""
+        from ...fingerprints import shingles
+        from ...validators import DEFAULT_CONTAINMENT
+
         seeds = domain.seeds()
         try:
             hashes, n = domain.contamination_hashes(), domain.decontamination_n
         except (OSError, KeyError, ValueError):
             return seeds
-        return [s for s in seeds if not ngram_hashes(domain.task.seed_view(s)["problem"], n) & hashes]
+        fp = domain.fingerprints
+        limit = domain.decontamination_threshold("containment", DEFAULT_CONTAINMENT)
+
+        def clean(text: str) -> bool:
+            if ngram_hashes(text, n) & hashes:
+                return False
+            return fp is None or not len(fp) or float(fp.containments(shingles(text)).max()) < limit
+
+        return [s for s in seeds if clean(domain.task.seed_view(s)["problem"])]
 
     def build(self, topic: str, difficulty: int, attempt: int, seed: int, iteration: int) -> TeacherRequest:
         """The request for one new problem on ``topic`` at ``difficulty``."""
