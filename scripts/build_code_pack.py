@@ -52,7 +52,7 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
-def build(src: Path, out: Path) -> dict:
+def build(src: Path, out: Path, fingerprints: bool = True) -> dict:
     from data_agent.domain import ngram_hashes, sha256_file
     from data_agent.tasks.python_literal import CLOSE, OPEN, PythonLiteral
 
@@ -138,10 +138,11 @@ def build(src: Path, out: Path) -> dict:
     }
     (out / "pack.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"val={len(val)} test={len(test)} seeds={len(seeds)} -> {out}")
-    from data_agent.packs import write_fingerprints
+    if fingerprints:
+        from data_agent.packs import write_fingerprints
 
-    n = write_fingerprints(out)
-    print(f"fingerprints.json: {n['val']} validation and {n['test']} test items")
+        n = write_fingerprints(out)
+        print(f"fingerprints.json: {n['val']} validation and {n['test']} test items")
     return json.loads((out / "pack.json").read_text(encoding="utf-8"))
 
 
@@ -149,8 +150,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--src", type=Path, default=ROOT.parent / "shared" / "data" / "cruxeval")
     ap.add_argument("--out", type=Path, default=ROOT / "domains" / "code")
+    ap.add_argument("--no-fingerprints", action="store_true",
+                    help="leave out fingerprints.json (the embedding of every item takes a while; tests)")
     args = ap.parse_args()
-    build(args.src, args.out)
+    build(args.src, args.out, fingerprints=not args.no_fingerprints)
 
 
 if __name__ == "__main__":

@@ -237,6 +237,8 @@ def main() -> None:
                     help="TAT-QA's folder (tatqa_dataset_test_gold.json) for more seeds; '' for none")
     ap.add_argument("--tokenizer", type=Path, default=None,
                     help="a tokenizer folder (e.g. the student's); prints the evaluation inputs' token lengths")
+    ap.add_argument("--no-fingerprints", action="store_true",
+                    help="leave out fingerprints.json (the embedding of every item takes minutes; tests)")
     args = ap.parse_args()
     src, out = args.src, args.out
     if args.tatqa is not None and not str(args.tatqa).strip(".").strip():
@@ -334,10 +336,11 @@ def main() -> None:
         "sources": SUBJECT_OF_SOURCE, "skills": skills, "files": files, "counts": counts,
     }
     (out / "pack.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    from data_agent.packs import write_fingerprints
+    if not args.no_fingerprints:
+        from data_agent.packs import write_fingerprints
 
-    n = write_fingerprints(out)
-    print(f"fingerprints.json: {n['val']} validation and {n['test']} test items")
+        n = write_fingerprints(out)
+        print(f"fingerprints.json: {n['val']} validation and {n['test']} test items")
     print(f"val={len(val)} ({n_groups['val']} groups) test={len(test)} ({n_groups['test']} groups) "
           f"seeds={len(seeds)} ({n_groups['seeds']} groups, {len(dropped)} dropped for a shared question) -> {out}")
     for k in ("val", "test", "seeds"):

@@ -213,3 +213,31 @@ def test_a_paraphrase_keeps_the_numbers_the_same_question_with_others_is_another
     v = check.check(same)
     assert not v.ok and v.kind == "paraphrase" and "holds 100% of its 2 numbers" in v.reason, v.reason
     assert check.check(other).ok
+
+
+@pytest.mark.parametrize("name", ["science", "code", "finance"])
+def test_each_shipped_pack_holds_the_fingerprints_of_its_own_items(name):
+    """fingerprints.json is what the pack's items give: every field rebuilt
+    exactly but the embedding sketches, and those of a sample of items
+    re-embedded within a few bits (a float rounding may flip a hyperplane sign
+    on another CPU). The pack builds leave the whole file out of their
+    byte-for-byte rebuild test: embedding every item takes minutes."""
+    import base64
+
+    from data_agent.embeddings import embed, sketch
+
+    dom = load_domain(name)
+    with unsealed_test("checking the shipped fingerprints against the pack's items"):
+        items = [(it.id, "val", it.input) for it in dom.val_items()] + [(it.id, "test", it.input)
+                                                                         for it in dom.test_items()]
+    shipped = json.loads(dom.file("decontamination.fingerprints").read_text())
+    zero = lambda ts: np.zeros((len(ts), 384), dtype=np.float32)  # noqa: E731
+    rebuilt = fpmod.build(items, zero)
+    strip = lambda d: {**d, "items": [{k: v for k, v in it.items() if k != "sketch"} for it in d["items"]]}  # noqa: E731
+    assert strip(rebuilt) == strip(shipped)
+    sample = list(range(0, len(items), max(1, len(items) // 12)))[:12]
+    fresh = sketch(embed([fpmod.embedding_text(items[k][2]) for k in sample]), fpmod.SKETCH_BITS, fpmod.SKETCH_SEED)
+    for row, k in zip(fresh, sample):
+        stored = np.frombuffer(base64.b64decode(shipped["items"][k]["sketch"]), dtype=np.uint8)
+        flipped = int(np.unpackbits(row ^ stored).sum())
+        assert flipped <= fpmod.SKETCH_BITS // 50, (name, items[k][0], flipped)
