@@ -1,6 +1,6 @@
 """The ``data-agent`` command line. Thin: parse options, call the library, render with rich.
 
-Every command is also a library call: :func:`data_agent.loop.specialize`,
+Every command is also a library call: :func:`data_agent.loop.specialize` (``curate``: the same with ``RunConfig.pool``),
 :func:`data_agent.loop.resume`, :func:`data_agent.api.evaluate`,
 :func:`data_agent.validators.validate_submission`, :func:`data_agent.packs.domain_summaries`,
 :func:`data_agent.packs.init_domain`,
@@ -27,7 +27,7 @@ from .errors import DataAgentError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
                   help="Specialize a small student model for a domain by engineering its training data.")
-out = Console()
+out = Console(soft_wrap=True)  # paths on stdout are never wrapped (scripts read them)
 err = Console(stderr=True)
 
 
@@ -144,7 +144,12 @@ def specialize(
     The other options set fields of data_agent/config.py, over the preset and
     the --config file.
     """
-    cfg = load_config(preset, config, {"domain": domain, **overrides}, force=force)  # None: the file's or default
+    _start_run(preset, config, {"domain": domain, **overrides}, run_dir, full_eval, force)
+
+
+def _start_run(preset: str, config: Optional[Path], overrides: dict[str, Any], run_dir: Optional[Path],
+               full_eval: bool, force: bool) -> None:
+    cfg = load_config(preset, config, overrides, force=force)  # None values: the file's or the default
     from .loop import specialize as run  # after the checks: a bad value fails before the heavy imports
     from .ui import RichReporter
 
@@ -153,6 +158,32 @@ def specialize(
         cfg.eval.test_subset = None
     d = run(cfg, run_dir=run_dir, reporter=RichReporter(err))
     out.print(str(d))
+
+
+@app.command()
+@_with_settings()
+def curate(
+    pool: Path = typer.Option(..., "--pool", help="JSONL pool to select from: one record per line with 'input' and "
+                                                 "'output' (and optionally 'id', 'topic', 'answer'...)."),
+    domain: Optional[str] = typer.Option(None, help=f"{_setting('domain').help} [default: the --config file's "
+                                                     f"domain, else {_setting('domain').default}]"),
+    preset: str = typer.Option("cpu", help="cpu (default, fits a 2-core CPU), gpu (the DataAgent recipe) or smoke."),
+    config: Optional[Path] = typer.Option(None, help="TOML file with option overrides."),
+    run_dir: Optional[Path] = typer.Option(None, help="Run directory (default: submissions/<domain>/<timestamp>)."),
+    full_eval: bool = typer.Option(False, "--full-eval", help="Score the whole validation and test splits."),
+    force: bool = typer.Option(False, "--force", help=f"Allow values above their sanity bounds (more than "
+                                                      f"{N_RECORDS_FORCE_ABOVE:,} records)."),
+    *,
+    overrides: dict[str, Any],
+) -> None:
+    """Select each iteration's N records (-n) from a pool you already have, instead of generating them.
+
+    The pool goes through the same validators and decontamination as generated
+    data; the engineer plans topics and a selection policy, the student is
+    trained and scored on validation, the engineer reflects and selects again,
+    and the test split is scored once at the end, as with `specialize`.
+    """
+    _start_run(preset, config, {"domain": domain, **overrides, "pool": str(pool)}, run_dir, full_eval, force)
 
 
 @app.command()

@@ -43,6 +43,11 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 from .errors import DataAgentError
 from .records import read_text
 
+SELECTION_POLICIES = ("first", "random", "verified_first", "k_center", "loss", "el2n", "coverage")
+"""The selection policies a run or a plan may name (:mod:`data_agent.generators.selection` implements them)."""
+MAX_OVERGENERATE = 4.0
+"""The most a run or a plan may over-generate: accepted records per record kept."""
+
 
 class ConfigError(DataAgentError, ValueError):
     """A configuration file or option is invalid."""
@@ -322,6 +327,18 @@ class TeacherConfig(BudgetSettings, RunnerSettings):
     temperature: float = field(default=0.8, metadata={"help": "Sampling temperature of generation requests.",
                                                       "min": 0})
     max_tokens: int = field(default=1024, metadata={"help": "Completion budget of one request.", "min": 1})
+    verify: str = field(default="when_given", metadata={
+        "help": "Machine checks of a teacher's answers (data_agent/validators/verify.py): when_given (a record "
+                "whose computation or program disagrees with its answer is rejected; one without is kept as "
+                "unverified), required (records that cannot be checked are rejected too) or off (LLM teachers "
+                "are not asked for a computation).", "cli": "--verify", "choices": ("when_given", "required", "off")})
+    self_consistency: int = field(default=1, metadata={
+        "help": "Solutions per new problem for self-consistency: above 1, the teacher solves each problem k - 1 "
+                "more times without its answer, and the record's answer must win the vote (LLM teachers only).",
+        "cli": "--self-consistency", "min": 1, "max": 16})
+    agreement: float = field(default=0.5, metadata={
+        "help": "Self-consistency: the share of the k solutions that must give the record's answer.",
+        "cli": "--agreement", "min": 0, "max": 1})
     cache_dir: str | None = field(default=None, metadata={
         "help": "Folder of the teacher response cache, teacher.sqlite (default: $DATA_AGENT_HOME/cache).",
         "cli": "--cache-dir"})
@@ -359,9 +376,18 @@ class RunConfig(_Checked):
     seed: int = field(default=0, metadata={
         "help": "Seed for problem sampling (training uses train.seed).", "cli": "--seed"})
     selection: str = field(default="first", metadata={
-        "help": "Which of each allocation's accepted records a submission keeps: first (the earliest requests) "
-                "or random (a seeded sample); see data_agent/generators/selection.py.", "cli": "--selection",
-        "choices": ("first", "random")})
+        "help": "Which of each allocation's accepted records a submission keeps, unless the plan names a policy: "
+                "first (the earliest requests), random (a seeded sample), verified_first (answers checked by a "
+                "program first), k_center (the most diverse inputs), loss or el2n (those the current student finds "
+                "hardest) or coverage (every sub-skill before repeats); see data_agent/generators/selection.py.",
+        "cli": "--selection", "choices": SELECTION_POLICIES})
+    overgenerate: float = field(default=1.0, metadata={
+        "help": "Accepted records generated per record kept, unless the plan says otherwise: above 1 the selection "
+                "policy chooses among more candidates than it keeps (within --max-generation-factor's budget).",
+        "cli": "--overgenerate", "min": 1, "max": MAX_OVERGENERATE})
+    pool: str | None = field(default=None, metadata={
+        "help": "Curation: select each iteration's records from this JSONL pool instead of asking a teacher "
+                "(`data-agent curate --pool FILE`; see data_agent/generators/curate.py)."})
     keep_models: str = field(default="best", metadata={
         "help": "Which trained models stay on disk: best (the current best iteration) or all.",
         "choices": ("best", "all")})

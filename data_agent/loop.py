@@ -179,11 +179,16 @@ def check_specs(cfg: RunConfig, domain: Domain | None = None) -> None:
 
     if cfg.selection not in POLICIES:
         raise DataAgentError(f"unknown selection policy {cfg.selection!r} (known: {', '.join(POLICIES)})")
-    if cfg.teacher == "symbolic" and domain is not None:
+    if cfg.pool:
+        if domain is not None:
+            from .generators.curate import read_user_pool
+
+            read_user_pool(cfg.pool, domain)  # a malformed line fails now, naming it
+    elif cfg.teacher == "symbolic" and domain is not None:
         from .generators.engine.symbolic_session import SymbolicSession
 
         SymbolicSession(domain)  # raises for a domain without a template library
-    if cfg.teacher != "symbolic":
+    if cfg.teacher != "symbolic" and not cfg.pool:
         from .generators.teachers.specs import parse_spec, require_key
 
         require_key(parse_spec(cfg.teacher))
@@ -242,6 +247,53 @@ def _resume_locked(run_dir: Path, reporter: Reporter | None, overrides: dict[str
     return _run(run_dir, cfg, domain, reporter or Reporter())
 
 
+def _store_generation(d: Path, state: RunState, it: int, res: Any, usage: dict[str, Any], teacher: str) -> None:
+    """An iteration's submission, lineage and generation.json; then the step is done."""
+    write_submission(d / "submission.json", res.records)
+    lineage = [{"index": k, "id": r.id, "template": r.template, "topic": r.topic, "difficulty": r.difficulty,
+                "generator": r.generator, "verification": r.verification} for k, r in enumerate(res.records)]
+    atomic_write_json(d / "lineage.json", lineage)
+    gen_info = {"requests": res.requests, "validation": res.pipeline, "selection": res.selection, "notes": res.notes,
+                "teacher_usage": {"teacher": teacher, **usage}}
+    atomic_write_json(d / "generation.json", gen_info)
+    state.mark(f"iter-{it:02d}/generate", gen_info)
+
+
+def _write_feedback(d: Path, it: int, domain: Domain, val_items: list, topics: dict, session: Any,
+                    cfg: RunConfig) -> None:
+    from .feedback import build_feedback
+
+    ev = json.loads((d / "eval-val.json").read_text())
+    gen = json.loads((d / "generation.json").read_text()) if (d / "generation.json").is_file() else {}
+    budgets = {k: getattr(cfg.teachers, k) for k in ("max_calls", "max_total_tokens", "max_dollars")}
+    doc = build_feedback(iteration=it, rows=ev["items"], items={i.id: i for i in val_items}, metrics=ev["metrics"],
+                         skills=topics, generation=gen, usage=session.usage(), budgets=budgets, seed=cfg.seed)
+    atomic_write_json(d / "feedback.json", doc)
+
+
+def current_student(run_dir: Path, state: RunState, base_student: Any) -> Any:
+    """The student as it is now: the best iteration's model so far, else the base student."""
+    best = state.data.get("best_iteration")
+    if best:
+        model = run_dir / f"iter-{int(best):02d}" / "model"
+        if (model / "config.json").is_file():
+            return model
+    return base_student
+
+
+def _selection_context(run_dir: Path, state: RunState, student: Any, plan: Plan, cfg: RunConfig):
+    """What the plan's selection policy computes on: the current student's
+    per-record loss and EL2N for the ``loss``/``el2n`` policies."""
+    from .generators.selection import NEEDS_SCORES, SelectionContext
+    from .trainers.record_scores import scorer_for
+
+    policy, _ = plan.selection_choice(cfg.selection)
+    if policy not in NEEDS_SCORES:
+        return SelectionContext()
+    model = current_student(run_dir, state, student)
+    return SelectionContext(scores=scorer_for(model, max_length=cfg.train.max_length), student=str(model))
+
+
 def _eval(model_path, items, domain: Domain, cfg: RunConfig, reporter: Reporter, label: str, cache: bool = False):
     """(metrics, rows, decoding stats) of ``model_path`` on ``items``."""
     stats: dict[str, Any] = {}
@@ -273,7 +325,12 @@ def _run(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter) -> P
         _repair_pool(run_dir, pool, reporter)
     t_start = time.time()
     student = resolve_student(cfg.student)
-    session = make_teacher_session(cfg.teacher, domain, run_dir, cfg.teachers)
+    if cfg.pool:
+        from .generators.curate import PoolSession
+
+        session = PoolSession(cfg.pool, domain, run_dir, verify=cfg.teachers.verify)
+    else:
+        session = make_teacher_session(cfg.teacher, domain, run_dir, cfg.teachers)
     try:
         engineer = make_engineer(cfg.engineer, run_dir=run_dir, cache_dir=cfg.teachers.cache_dir,
                                  use_cache=cfg.teachers.use_cache)
@@ -312,10 +369,12 @@ def _steps(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter, st
     history: list[dict[str, Any]] = []
     for it in range(1, cfg.iterations + 1):
         d = run_dir / f"iter-{it:02d}"
-        ctx = EngineerContext(domain_name=domain.name, domain_description=domain.description, teacher=cfg.teacher,
+        teacher_label = session.name if cfg.pool else cfg.teacher
+        ctx = EngineerContext(domain_name=domain.name, domain_description=domain.description, teacher=teacher_label,
                               n_records=cfg.n_records, iteration=it, topics=topics,
                               source_subject=domain.manifest.get("sources", {}), base_val=base_val,
-                              history=list(history))
+                              history=list(history),
+                              selection={"policy": cfg.selection, "overgenerate": cfg.overgenerate})
         # plan / reflect
         if not state.done(f"iter-{it:02d}/plan"):
             if it == 1:
@@ -323,33 +382,43 @@ def _steps(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter, st
             else:
                 last_val = json.loads((run_dir / f"iter-{it - 1:02d}" / "eval-val.json").read_text())
                 bad = [{"id": r["id"], "source": r["source"]} for r in last_val["items"] if not r["correct"]]
-                plan = engineer.reflect(ctx, Feedback(val=last_val["metrics"], bad_cases=bad))
+                fb_path = run_dir / f"iter-{it - 1:02d}" / "feedback.json"
+                doc = json.loads(fb_path.read_text()) if fb_path.is_file() else {}
+                plan = engineer.reflect(ctx, Feedback(val=last_val["metrics"], bad_cases=bad, document=doc))
             atomic_write_json(d / "plan.json", plan.to_dict())
             state.mark(f"iter-{it:02d}/plan")
         plan = Plan.from_dict(json.loads((d / "plan.json").read_text()))
         reporter.info(f"[bold]iteration {it}[/]: {plan.rationale}")
 
         # generate + validate + select
+        if not state.done(f"iter-{it:02d}/generate") and cfg.pool:
+            sel_ctx = _selection_context(run_dir, state, student, plan, cfg)
+            with reporter.progress(f"iteration {it}: checking and selecting from the pool",
+                                   len(session.records)) as update:
+                res = session.curate(plan, run_seed=cfg.seed, selection=cfg.selection, selection_context=sel_ctx,
+                                     progress=lambda done, total: update(completed=done, total=total))
+            _store_generation(d, state, it, res, session.usage()["iteration"], teacher_label)
         if not state.done(f"iter-{it:02d}/generate"):
             earlier = [(f"iteration {j} record {k}", r["input"])
                        for j in range(1, it) if (run_dir / f"iter-{j:02d}" / "submission.json").is_file()
                        for k, r in enumerate(json.loads((run_dir / f"iter-{j:02d}" / "submission.json").read_text()))]
-            pipeline = default_pipeline(domain, earlier)
+            consistency = None
+            if cfg.teachers.self_consistency > 1 and hasattr(session, "solve"):  # LLM teachers
+                from .validators.verify import SelfConsistencyValidator
+
+                consistency = SelfConsistencyValidator(domain.task, session.solve, cfg.teachers.self_consistency,
+                                                       cfg.teachers.agreement)
+            pipeline = default_pipeline(domain, earlier, verify=cfg.teachers.verify, self_consistency=consistency)
+            sel_ctx = _selection_context(run_dir, state, student, plan, cfg)
             session.meter.ensure_iteration(it)  # the iteration's own counts and budget (kept across a resume)
             with reporter.progress(f"iteration {it}: generating", plan.n_records) as update:
                 res = generate_for_plan(
                     plan, domain, teacher_name=cfg.teacher, call=session.call, build=session.build,
                     pipeline=pipeline, pool_path=d / "pool.jsonl", run_seed=cfg.seed,
                     max_requests=int(cfg.n_records * cfg.max_generation_factor), selection=cfg.selection,
+                    selection_context=sel_ctx,
                     progress=lambda done, total: update(completed=done, note=session.note()))
-            write_submission(d / "submission.json", res.records)
-            lineage = [{"index": k, "id": r.id, "template": r.template, "topic": r.topic, "difficulty": r.difficulty,
-                        "generator": r.generator} for k, r in enumerate(res.records)]
-            atomic_write_json(d / "lineage.json", lineage)
-            gen_info = {"requests": res.requests, "validation": res.pipeline, "notes": res.notes,
-                        "teacher_usage": {"teacher": cfg.teacher, **session.usage()["iteration"]}}
-            atomic_write_json(d / "generation.json", gen_info)
-            state.mark(f"iter-{it:02d}/generate", gen_info)
+            _store_generation(d, state, it, res, session.usage()["iteration"], cfg.teacher)
         gen_info = state.get(f"iter-{it:02d}/generate")
 
         # train
@@ -371,6 +440,8 @@ def _steps(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter, st
             atomic_write_json(d / "eval-val.json", _eval_file(m, rows, "val", len(val_all), dec))
             state.mark(f"iter-{it:02d}/eval-val", m.to_dict())
             _select_best(state, cfg, run_dir)
+        if not (d / "feedback.json").is_file():  # the error analysis the engineer reflects on (validation only)
+            _write_feedback(d, it, domain, val_items, topics, session, cfg)
         val_m = state.get(f"iter-{it:02d}/eval-val")
         reporter.info(f"iteration {it}: validation accuracy {val_m['accuracy']:.3f}, "
                       f"format {val_m['format_compliance']:.3f}")
@@ -452,6 +523,15 @@ DECODING_RULE = ("greedy; a sequence stops at its answer line, at EOS, at the to
                  "prompts, limit and rule for the base and the trained student")
 
 
+def _feedback_summary(path: Path, shown: int = 3) -> dict[str, Any]:
+    """An iteration's failure classes and the first few failures of its sample (for the report)."""
+    if not path.is_file():
+        return {}
+    doc = json.loads(path.read_text())
+    return {"failure_classes": {k: v["count"] for k, v in doc.get("failure_classes", {}).items()},
+            "failures_sample": doc.get("failures_sample", [])[:shown], "file": path.name}
+
+
 def build_metrics(run_dir: Path, cfg: RunConfig, domain: Domain, state: RunState, history: list[dict[str, Any]],
                   base_val: dict[str, Any]) -> dict[str, Any]:
     final = state.get("final/test")
@@ -459,9 +539,12 @@ def build_metrics(run_dir: Path, cfg: RunConfig, domain: Domain, state: RunState
     iters = [{"iteration": h["iteration"], "val": h["val"], "train": h["train"],
               "generation": {"requests": h["generation"]["requests"],
                              "validation": h["generation"]["validation"],
+                             "selection": h["generation"].get("selection") or {},
                              "notes": h["generation"]["notes"]},
               "plan": {"n_records": h["plan"]["n_records"], "changes": h["plan"]["changes"],
-                       "topics": len(h["plan"]["allocations"])}} for h in history]
+                       "topics": len(h["plan"]["allocations"])},
+              "feedback": _feedback_summary(run_dir / f"iter-{h['iteration']:02d}" / "feedback.json")}
+             for h in history]
     usage = [h["generation"].get("teacher_usage", {}) for h in history]
     return {
         "domain": domain.name,

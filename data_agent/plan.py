@@ -17,6 +17,7 @@ from typing import Any
 
 import jsonschema
 
+from .config import MAX_OVERGENERATE, SELECTION_POLICIES
 from .errors import DataAgentError
 
 @dataclass(frozen=True)
@@ -73,6 +74,15 @@ PLAN_SCHEMA: dict[str, Any] = {
         },
         "rationale": {"type": "string", "minLength": 1},
         "changes": {"type": "array", "items": {"type": "string"}},
+        "selection": {
+            "type": "object",
+            "properties": {
+                "policy": {"enum": list(SELECTION_POLICIES)},
+                "overgenerate": {"type": "number", "minimum": 1, "maximum": MAX_OVERGENERATE},
+            },
+            "required": ["policy"],
+            "additionalProperties": False,
+        },
     },
     "required": ["iteration", "n_records", "teacher", "allocations", "rationale"],
     "additionalProperties": False,
@@ -112,9 +122,21 @@ class Plan:
     allocations: list[Allocation]
     rationale: str
     changes: list[str] = field(default_factory=list)
+    selection: dict[str, Any] | None = None
+    """``{"policy": ..., "overgenerate": ...}``: generate ``overgenerate`` times
+    each allocation's count of valid records, then keep its count with the
+    policy; ``None``: the run's ``--selection`` with no over-generation."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        if d["selection"] is None:
+            del d["selection"]
+        return d
+
+    def selection_choice(self, default_policy: str = "first") -> tuple[str, float]:
+        """(policy, over-generation factor) of this plan."""
+        s = self.selection or {}
+        return str(s.get("policy", default_policy)), float(s.get("overgenerate", 1.0))
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Plan":

@@ -72,6 +72,14 @@ class Record:
     """The generator's known answer, when it has one (the symbolic teacher always does)."""
     verdicts: list[dict[str, Any]] = field(default_factory=list)
     accepted: bool | None = None
+    computation: dict[str, Any] | None = None
+    """The teacher's machine-checkable computation of the answer (``{"sympy": ...}``
+    and/or ``{"python": ...}``; :mod:`data_agent.validators.verify`)."""
+    verification: dict[str, Any] | None = None
+    """How the record's answer was checked: ``{"status": "verified" | "agreed" |
+    "unverified" | "failed", "method": ..., ...}`` (``verified``: recomputed by a
+    program, sympy or the symbolic teacher's exact computation; ``agreed``:
+    self-consistency reached its threshold)."""
 
     def submission_view(self) -> dict[str, str]:
         return {"instruction": self.instruction, "input": self.input, "output": self.output}

@@ -71,6 +71,54 @@ def _decoding_lines(dec: dict[str, Any] | None) -> list[str]:
             f"{_stops(stops.get('base'))}; trained student: {_stops(stops.get('final'))}.", ""]
 
 
+def _feedback_lines(metrics: dict[str, Any]) -> list[str]:
+    """The failure classes of every iteration on validation, and a few failures
+    of the last one: what the engineer reflected on."""
+    its = [it for it in metrics["iterations"] if it.get("feedback")]
+    if not its:
+        return []
+    classes = sorted({c for it in its for c in it["feedback"].get("failure_classes", {})})
+    out = ["", "## Error analysis (validation)", "",
+           "What the engineer reflects on after each iteration (`iter-NN/feedback.json`: also per-skill accuracy, "
+           "the pool's rejections and the costs). Wrong validation answers by failure class:", ""]
+    if classes:
+        out += ["| failure | " + " | ".join(f"iteration {it['iteration']}" for it in its) + " |",
+                "|---|" + "---|" * len(its)]
+        for c in classes:
+            out.append(f"| {c} | " + " | ".join(str(it["feedback"]["failure_classes"].get(c, 0)) for it in its)
+                       + " |")
+    last = its[-1]
+    sample = last["feedback"].get("failures_sample") or []
+    if sample:
+        out += ["", f"A sample of iteration {last['iteration']}'s failures:", ""]
+        for f in sample:
+            problem = " ".join(str(f.get("problem", "")).split())[:240]
+            output = " ".join(str(f.get("output", "")).split())[:240]
+            out += [f"- `{f.get('id')}` ({f.get('source')}, {f.get('failure')}): gold `{f.get('gold')}`, read "
+                    f"`{f.get('extracted')}`. Problem: {problem} Output: {output}"]
+    return out
+
+
+def _selection_lines(metrics: dict[str, Any]) -> list[str]:
+    """One line per iteration: the selection policy, how many accepted records
+    it chose from and how many of those kept are verified."""
+    out = []
+    for it in metrics["iterations"]:
+        s = it["generation"].get("selection") or {}
+        if not s:
+            continue
+        over = f", over-generating x{s['overgenerate']:g}" if s.get("overgenerate", 1) > 1 else ""
+        src = f" from the pool {s['pool']} ({s['pool_records']} records)" if s.get("pool") else ""
+        score, policy = "", s.get("policy", "")
+        kept_mean, left_mean = s.get(f"mean_{policy}_kept"), s.get(f"mean_{policy}_left_out")
+        if kept_mean is not None:
+            score = f"; mean student {policy} {kept_mean:.3f} kept" + (
+                f", {left_mean:.3f} left out" if left_mean is not None else "")
+        out.append(f"- iteration {it['iteration']}: selection `{s['policy']}`{over}{src}: kept {s['kept']} of "
+                   f"{s['accepted']} accepted records ({s['verified_kept']} of them verified){score}.")
+    return out + [""] if out else []
+
+
 def _data_check_lines(metrics: dict[str, Any]) -> list[str]:
     """The decontamination and near-duplicate settings, and each iteration's
     rejections by validator and kind of reason."""
@@ -96,6 +144,7 @@ def _data_check_lines(metrics: dict[str, Any]) -> list[str]:
     kinds = sorted({k for it in metrics["iterations"]
                     for k in (it["generation"]["validation"].get("rejected_by_kind") or
                               it["generation"]["validation"].get("rejected_by_reason") or {})})
+    out += _selection_lines(metrics)
     if not kinds:
         return out + ["No record was rejected."]
     out += ["| validator: reason | " + " | ".join(f"iteration {it['iteration']}" for it in metrics["iterations"])
@@ -157,6 +206,7 @@ def render_markdown(metrics: dict[str, Any]) -> str:
             f"{it['generation']['requests']} | {', '.join(f'{k}: {n}' for k, n in rej.items()) or 'none'} | "
             f"{(it['train'] or {}).get('train_loss', float('nan')):.3f} | {(it['train'] or {}).get('seconds', 0)} |")
     lines += _data_check_lines(metrics)
+    lines += _feedback_lines(metrics)
     lines += ["", "## What the engineer changed", ""]
     for it in metrics["iterations"]:
         lines.append(f"- iteration {it['iteration']}: " + "; ".join(it["plan"]["changes"] or ["initial plan"]))

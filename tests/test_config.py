@@ -165,7 +165,10 @@ def _invoke(args: list[str]):
     ("n_records = -3", "n_records: must be at least 1, got -3"),
     ("max_generation_factor = 0", "max_generation_factor: must be greater than 0, got 0"),
     ('keep_models = "none"', "keep_models: expected one of best, all, got 'none'"),
-    ('selection = "last"', "selection: expected one of first, random, got 'last'"),
+    ('selection = "last"', "selection: expected one of first, random, verified_first, k_center, loss, el2n, "
+                           "coverage, got 'last'"),
+    ("overgenerate = 5", "overgenerate: must be at most 4.0, got 5"),
+    ('[teachers]\nverify = "maybe"', "teachers.verify: expected one of when_given, required, off, got 'maybe'"),
     ('preset = "laptop"', "preset: expected one of cpu, gpu, smoke, got 'laptop'"),
     ("seed = 1.0", "seed: expected an integer, got 1.0"),
     ("domain = 3", "domain: expected a string, got 3"),

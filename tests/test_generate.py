@@ -74,3 +74,28 @@ def test_request_budget_runs_out_with_a_clear_error(tmp_path: Path) -> None:
                           pipeline=default_pipeline(domain), pool_path=tmp_path / "pool.jsonl", run_seed=0,
                           max_requests=5)
     assert len(calls) == 5 and len(read_pool(tmp_path / "pool.jsonl")) == 5  # everything asked is kept
+
+
+def test_a_plan_that_over_generates_asks_for_more_and_keeps_its_count_with_its_policy(tmp_path: Path) -> None:
+    """``selection.overgenerate`` 2: twice each count of valid records is
+    generated and stored in the pool; the policy keeps the count. Within a
+    request budget that cannot pay for the surplus, the shortfall is a note,
+    not an error."""
+    domain = load_domain("science")
+    call, calls = _teacher(lambda topic, attempt: True)
+    plan = _plan(("a", 3), ("bb", 2))
+    plan.selection = {"policy": "random", "overgenerate": 2}
+    res = generate_for_plan(plan, domain, teacher_name="t", call=call, build=_build,
+                            pipeline=default_pipeline(domain), pool_path=tmp_path / "pool.jsonl", run_seed=0,
+                            max_requests=40)
+    pool = read_pool(tmp_path / "pool.jsonl")
+    assert len(res.records) == 5 and sum(r.accepted for r in pool) == 10 and len(calls) == 10
+    assert res.selection["policy"] == "random" and res.selection["accepted"] == 10 and res.selection["kept"] == 5
+    assert sorted(r.topic for r in res.records) == ["a", "a", "a", "bb", "bb"]
+    # the same plan with budget for only 7 requests: 5 kept of 7, and a note
+    call, calls = _teacher(lambda topic, attempt: True)
+    res = generate_for_plan(plan, domain, teacher_name="t", call=call, build=_build,
+                            pipeline=default_pipeline(domain), pool_path=tmp_path / "pool2.jsonl", run_seed=0,
+                            max_requests=7)
+    assert len(res.records) == 5 and len(calls) == 7
+    assert any("over-generation x2: 7 of 10" in n for n in res.notes)

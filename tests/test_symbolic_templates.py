@@ -810,7 +810,9 @@ def test_symbolic_teacher_round_trip():
         assert resp.parsed == doc
         p = generate(meta["template"], meta["seed"], meta["difficulty"])
         assert doc == {"problem": p.problem, "unit": p.unit, "solution": p.solution, "answer": p.answer}
-        assert resp.metadata == {**meta, "topic": p.topic, "subject": p.subject}
+        assert resp.metadata == {**meta, "topic": p.topic, "subject": p.subject,
+                                 "verification": {"status": "verified", "method": "symbolic",
+                                                  "detail": f"computed exactly by template {meta['template']}"}}
     for resp, meta in zip(out[2:], metas[2:]):
         assert not resp.ok and resp.error
         assert resp.text == "" and resp.parsed is None

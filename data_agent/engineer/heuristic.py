@@ -31,6 +31,9 @@ class EngineerContext:
     base_val: dict[str, Any] | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
     """One entry per finished iteration: ``{"iteration", "plan", "val"}`` (val = metrics dict)."""
+    selection: dict[str, Any] | None = None
+    """The run's selection policy and over-generation (``--selection``,
+    ``--overgenerate``), which a plan keeps unless it names its own."""
 
 
 @dataclass
@@ -39,6 +42,9 @@ class Feedback:
 
     val: dict[str, Any]
     bad_cases: list[dict[str, Any]] = field(default_factory=list)
+    document: dict[str, Any] = field(default_factory=dict)
+    """The iteration's error analysis (:func:`data_agent.feedback.build_feedback`:
+    failure classes, a sample of failures, the pool's rejections, costs)."""
 
 
 class HeuristicEngineer:
@@ -106,7 +112,7 @@ class HeuristicEngineer:
               "the basic relations."
         )
         p = Plan(iteration=ctx.iteration, n_records=ctx.n_records, teacher=ctx.teacher, allocations=allocs,
-                 rationale=rationale, changes=[])
+                 rationale=rationale, changes=[], selection=ctx.selection)
         validate_plan(p.to_dict())
         return p
 
@@ -160,6 +166,7 @@ class HeuristicEngineer:
             + "; topics whose sources are saturated get harder problems."
         )
         p = Plan(iteration=ctx.iteration, n_records=ctx.n_records, teacher=ctx.teacher, allocations=allocs,
-                 rationale=rationale, changes=changes or ["no topic changed by more than a quarter of its budget"])
+                 rationale=rationale, changes=changes or ["no topic changed by more than a quarter of its budget"],
+                 selection=ctx.selection)
         validate_plan(p.to_dict())
         return p

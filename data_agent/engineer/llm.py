@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import DataAgentError
 from .heuristic import EngineerContext, Feedback, HeuristicEngineer
-from ..plan import DIFFICULTY_LEVELS, PLAN_SCHEMA, Plan, PlanError, validate_plan
+from ..plan import DIFFICULTY_LEVELS, PLAN_SCHEMA, SELECTION_POLICIES, Plan, PlanError, validate_plan
 
 if TYPE_CHECKING:
     from ..generators.engine.client import TeacherClient
@@ -120,6 +120,10 @@ def check_reply(doc: Any, ctx: EngineerContext) -> tuple[dict[str, Any] | None, 
     plan = {"iteration": ctx.iteration, "n_records": ctx.n_records, "teacher": ctx.teacher,
             "allocations": list(merged.values()), "rationale": doc["rationale"].strip(),
             "changes": [str(c) for c in doc.get("changes", [])]}
+    if doc.get("selection"):
+        plan["selection"] = dict(doc["selection"])
+    elif ctx.selection:
+        plan["selection"] = dict(ctx.selection)
     if not plan["rationale"]:
         return None, "the rationale is empty"
     try:
@@ -169,7 +173,11 @@ def system_prompt(ctx: EngineerContext, reflect: bool) -> str:
         f"- the counts must add up to exactly N = {ctx.n_records};\n"
         "- a topic may appear twice only with different difficulties;\n"
         "- difficulty is 1, 2 or 3 (levels described in the user message);\n"
-        "- `why` says, per allocation, which validation sources it serves and why this amount."
+        "- `why` says, per allocation, which validation sources it serves and why this amount;\n"
+        "- optionally, `\"selection\": {\"policy\": ..., \"overgenerate\": <1 to 4>}` has the teacher write "
+        "`overgenerate` times each count of valid problems and keeps the count with the policy: "
+        + ", ".join(SELECTION_POLICIES) + " (verified_first: answers checked by a program first; k_center: the "
+        "most diverse; loss/el2n: those the student finds hardest; coverage: every sub-skill once before repeats)."
     )
     if reflect:
         text += (
@@ -213,6 +221,21 @@ def user_prompt(ctx: EngineerContext, feedback: Feedback | None = None) -> str:
         wl = ", ".join(f"{s}: {wrong[s]} of {per.get(s, {}).get('n', '?')}" for s in sorted(wrong,
                        key=lambda s: (-wrong[s], s))) or "none"
         parts.append(f"# Wrong validation answers of the last iteration, by source\n\n{wl}")
+        doc = feedback.document or {}
+        if doc.get("failure_classes"):
+            parts.append("# How the student failed (validation)\n\n" + "\n".join(
+                f"- {c}: {v['count']} ({v['means']})" for c, v in doc["failure_classes"].items()))
+        if doc.get("failures_sample"):
+            cases = []
+            for f in doc["failures_sample"]:
+                cases.append(f"## {f['id']} ({f['source']}, {f['failure']})\n\nproblem: {f['problem']}\n\n"
+                             f"gold: {f['gold']}\n\nstudent's output: {f['output']}\n\n"
+                             f"answer read from it: {f['extracted']}")
+            parts.append("# A sample of the student's wrong validation answers\n\n" + "\n\n".join(cases))
+        rej = (doc.get("rejections") or {}).get("by_reason") or {}
+        if rej:
+            parts.append("# Why the teacher's records were rejected last iteration\n\n" + "\n".join(
+                f"- {k}: {v}" for k, v in sorted(rej.items(), key=lambda kv: -kv[1])))
         parts.append(f"# Task\n\nWrite the plan for iteration {ctx.iteration}: reflect on what the previous plans "
                      "did to the validation metrics, name the strategy you adopt and the prior strategy you adapt "
                      "(in `rationale` and as the first entry of `changes`), and list every other change versus "
@@ -384,7 +407,7 @@ class LLMEngineer:
             logger.warning("%s (%s)", note, self.spec)
             h = self.heuristic.reflect(ctx, feedback) if feedback is not None else self.heuristic.plan(ctx)
             plan = Plan(iteration=h.iteration, n_records=h.n_records, teacher=h.teacher, allocations=h.allocations,
-                        rationale=f"{note}. {h.rationale}", changes=[note, *h.changes])
+                        rationale=f"{note}. {h.rationale}", changes=[note, *h.changes], selection=h.selection)
             validate_plan(plan.to_dict())
             transcript["result"] = {"source": "heuristic fallback", "asks": n, "reason": reason}
         transcript["plan"] = plan.to_dict()

@@ -31,7 +31,7 @@ from ..errors import DataAgentError
 from ..records import EvalItem, Record, Verdict
 
 __all__ = ["FAILURE_CLASSES", "AnswerAgreementValidator", "FinalLineValidator", "Task", "TaskError", "clip",
-           "ebnf_bounded", "get_task", "is_looping", "known_kinds", "register", "task_for_schema"]
+           "ebnf_bounded", "expressions_equivalent", "get_task", "is_looping", "known_kinds", "register", "task_for_schema"]
 
 
 class TaskError(DataAgentError):
@@ -112,6 +112,11 @@ class Task:
     near_duplicate_thresholds: ClassVar[dict[str, float]] = {}
     """The task's own defaults for the near-duplicate check (``jaccard``,
     ``cosine``); a pack's ``dedup`` goes over them."""
+    verification: ClassVar[str | None] = None
+    """How a record's answer is machine-checked (:mod:`data_agent.validators.verify`):
+    ``"computation"`` (the teacher's sympy expression or Python snippet is
+    recomputed), ``"program"`` (the problem's own program is run) or ``None``
+    (no machine check; self-consistency still applies)."""
     default_limits: ClassVar[dict[str, int]] = {"input": 8_000, "output": 16_000}
     """Most characters a record's field may hold (the ``length`` validator); a
     pack overrides any of them with ``"limits": {"input": ..., "output": ...}``
@@ -251,6 +256,25 @@ class Task:
         """``""`` when a training output ends with the exact final answer line, else why not."""
         raise NotImplementedError
 
+    # ------------------------------------------------------------------ verification
+
+    def read_value(self, text: Any) -> Any:
+        """A recomputed value (a sandboxed program's ``repr``, or a number) as
+        this task's answer type, or ``None`` when it is not one."""
+        if not isinstance(text, str):
+            return text
+        ok, value = _literal(text)
+        return value if ok else text.strip()
+
+    def value_agrees(self, value: Any, known: Any) -> bool:
+        """Whether a recomputed value matches a record's stated answer (the
+        task's tolerance; see each task)."""
+        return value is not None and self.answers_agree(value, known)
+
+    def program(self, input_text: str) -> tuple[str, str] | None:
+        """``(code, call)`` of the program a problem states (``"program"`` verification)."""
+        return None
+
 
 class FinalLineValidator:
     """The record's output ends with the task's exact final answer line."""
@@ -284,6 +308,40 @@ class AnswerAgreementValidator:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _literal(text: str) -> tuple[bool, Any]:
+    import ast
+
+    s = text.strip()
+    if not s or len(s) > 100_000:
+        return False, None
+    try:
+        return True, ast.literal_eval(s)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False, None
+
+
+def expressions_equivalent(a: Any, b: Any) -> bool:
+    """Whether two answers written as expressions are mathematically equal
+    (math-verify: LaTeX or plain, e.g. ``2\\sqrt{3}`` and ``3.4641016``). Used
+    to verify training records, never to score. Its timeouts need the main
+    thread; elsewhere the answer is ``False`` (not verified)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    try:
+        from math_verify import parse, verify
+
+        def read(x: Any):  # LaTeX is read as such only between dollars
+            t = str(x).strip()
+            return parse(f"${t}$" if "\\" in t and not t.startswith("$") else t)
+
+        gold, pred = read(a), read(b)
+        return bool(gold and pred and verify(gold, pred))
+    except Exception:  # noqa: BLE001 - math-verify on malformed text: not verified
+        return False
 
 
 def clip(text: Any, limit: int) -> str:
@@ -338,5 +396,13 @@ def task_for_schema(schema: Any) -> Task | None:
     backend that sees only a request (a local grammar, the emulator) finds its task."""
     for cls in _TASKS.values():
         if cls.problem_schema == schema:
+            return cls()
+    if not isinstance(schema, Mapping) or not isinstance(schema.get("properties"), Mapping):
+        return None
+    for cls in _TASKS.values():  # the schema with optional extra fields (e.g. a computation to verify with)
+        own = cls.problem_schema
+        if own and schema.get("required") == own.get("required") and all(
+                schema["properties"].get(k) == v for k, v in own.get("properties", {}).items()) and all(
+                schema.get(k) == v for k, v in own.items() if k != "properties"):
             return cls()
     return None

@@ -475,6 +475,21 @@ class BoxedNumeric(Task):
         return "wrong_value"
 
     # validators
+    verification = "computation"
+
+    def read_value(self, text: Any) -> float | None:
+        v = super().read_value(text)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            return None
+        return float(v)
+
+    def value_agrees(self, value: Any, known: Any) -> bool:
+        """The recomputed value within the boxed answer's precision of the stated
+        answer (the agreement check's tolerance, relative 1e-3), tighter than the
+        scorer's 5%: a training record's answer should be right, not nearly."""
+        value = self.read_value(value)
+        return value is not None and self.answers_agree(value, float(known))
+
     def answers_agree(self, given: Any, known: Any) -> bool:
         # The box holds the answer rounded to three decimals.
         return math.isclose(given, known, rel_tol=1e-3, abs_tol=0.0005 + 1e-12)

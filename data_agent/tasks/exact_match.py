@@ -21,7 +21,7 @@ import unicodedata
 from typing import Any, Mapping
 
 from ..records import EvalItem
-from .base import Task, clip, register
+from .base import Task, clip, expressions_equivalent, register
 
 MARKER = "Final answer:"
 _LINE_RE = re.compile(r"Final answer:[ \t]*([^\n]*)")
@@ -145,6 +145,16 @@ class ExactMatch(Task):
         return normalise(pred) in {normalise(g) for g in golds}
 
     # validators
+    verification = "computation"
+
+    def value_agrees(self, value: Any, known: Any) -> bool:
+        """Equal after the scorer's normalisation, or the same value or
+        expression by math-verify (``0.5`` and ``\\frac{1}{2}``)."""
+        if value is None:
+            return False
+        text = f"{value:.12g}" if isinstance(value, float) else str(value)
+        return self.answers_agree(text, known) or expressions_equivalent(known, text)
+
     def answers_agree(self, given: Any, known: Any) -> bool:
         return normalise(given) == normalise(known)
 

@@ -374,6 +374,21 @@ class NumericTolerance(Task):
         return "wrong_value"
 
     # validators
+    verification = "computation"
+
+    def read_value(self, text: Any) -> Any:
+        v = super().read_value(text)
+        if isinstance(v, bool):
+            return v
+        if not isinstance(v, (int, float)) or not math.isfinite(v):
+            return None
+        return float(v)
+
+    def value_agrees(self, value: Any, known: Any) -> bool:
+        """The official rule, with the stated answer as the gold."""
+        value = self.read_value(value)
+        return value is not None and matches(value, known, self.rel_tol)
+
     def answers_agree(self, given: Any, known: Any) -> bool:
         if isinstance(given, bool) or isinstance(known, bool):
             return isinstance(given, bool) and isinstance(known, bool) and given == known

@@ -116,6 +116,9 @@ def literals_equal(a: Any, b: Any) -> bool:
         return False
 
 
+_PROGRAM_RE = re.compile(r"```python\n(.*?)\n```\s*What is the output of f\((.*)\)\?$", re.DOTALL)
+
+
 def format_problem(code: str, call_input: str) -> str:
     """What the student sees: the code in a fenced block, then the question with the call."""
     return f"```python\n{str(code).strip()}\n```\nWhat is the output of f({str(call_input).strip()})?"
@@ -242,6 +245,23 @@ class PythonLiteral(Task):
         return "wrong_type" if ok and type(pv) is not type(gv) else "wrong_value"
 
     # validators
+    verification = "program"
+
+    def program(self, input_text: str) -> tuple[str, str] | None:
+        """The problem's function and its call (the form :func:`format_problem` writes)."""
+        m = _PROGRAM_RE.match((input_text or "").strip())
+        if not m:
+            return None
+        return m.group(1), f"f({m.group(2)})"
+
+    def read_value(self, text: Any) -> str | None:
+        """A sandboxed call's ``repr``, kept as literal text."""
+        ok, _ = parse_literal(text)
+        return str(text).strip() if ok else None
+
+    def value_agrees(self, value: Any, known: Any) -> bool:
+        return value is not None and literals_equal(str(value), str(known))
+
     def answers_agree(self, given: Any, known: Any) -> bool:
         return literals_equal(str(given), str(known))
 

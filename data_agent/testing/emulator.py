@@ -265,6 +265,10 @@ def _instance_for(schema: Any, h: str, name: str = "", ctx: dict[str, Any] | Non
             s += "\n" + task.final_line(str(answer))
     elif name == "answer":
         s = str(answer)
+    elif name == "sympy":  # a computation that checks out (data_agent.validators.verify)
+        s = str(answer)
+    elif name == "python":
+        s = f"answer = {answer!r}"
     else:
         s = f"{name or 'value'} {h[:12]}"
     min_len = int(schema.get("minLength", 0))

@@ -447,10 +447,19 @@ def decontamination_settings(domain: Domain) -> dict[str, Any]:
     return out
 
 
-def default_pipeline(domain: Domain, earlier: Iterable[tuple[str, str]] = ()) -> Pipeline:
+def default_pipeline(domain: Domain, earlier: Iterable[tuple[str, str]] = (), *, verify: str = "when_given",
+                     self_consistency: Any = None) -> Pipeline:
     """The validators every generated record goes through, in order. ``earlier``:
     ``(label, input)`` of records already used (earlier iterations' data), which
-    a new record must not repeat exactly or nearly."""
+    a new record must not repeat exactly or nearly. ``verify``: ``when_given``,
+    ``required`` or ``off`` (:class:`~data_agent.validators.verify.ComputationValidator`);
+    ``self_consistency``: a :class:`~data_agent.validators.verify.SelfConsistencyValidator`
+    to run last, or ``None``. The costly checks (sandboxed programs, extra
+    teacher solutions) come after the cheap ones."""
+    from .verify import ComputationValidator
+
+    if verify not in ("when_given", "required", "off"):
+        raise DataAgentError(f"verify must be when_given, required or off, got {verify!r}")
     earlier = list(earlier)
     dedup = near_duplicate_thresholds(domain)
     fields = domain.submission_fields()
@@ -465,6 +474,8 @@ def default_pipeline(domain: Domain, earlier: Iterable[tuple[str, str]] = ()) ->
                                float(dedup.get("cosine", DEFAULT_NEAR_COSINE))),
         NgramDecontaminationValidator(domain.contamination_hashes(), domain.decontamination_n),
         *[v for v in (contamination_validator(domain),) if v is not None],
+        *([ComputationValidator(domain.task, required=verify == "required")] if verify != "off" else []),
+        *([self_consistency] if self_consistency is not None else []),
     ])
 
 

@@ -35,4 +35,4 @@ def make_teacher_session(spec: str, domain: Domain, run_dir: Path, teachers: Tea
     return LLMSession(spec, domain, run_dir, runner_config=default_runner_config(parse_spec(spec), teachers),
                       budget=Budget(**values_of(BudgetSettings, teachers)), cache_dir=teachers.cache_dir,
                       use_cache=teachers.use_cache, prices=PriceTable.load(teachers.prices),
-                      temperature=teachers.temperature, max_tokens=teachers.max_tokens)
+                      temperature=teachers.temperature, max_tokens=teachers.max_tokens, verify=teachers.verify)

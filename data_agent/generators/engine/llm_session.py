@@ -28,6 +28,7 @@ generation loop all reuse the same connections.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 from pathlib import Path
 from typing import Any
@@ -36,14 +37,23 @@ from ...domain import Domain, ngram_hashes
 from ...plan import TopicInfo
 from ...errors import DataAgentError
 from ..prompts import pick_examples, render_messages, template_for
-from ..teachers.base import SamplingParams, TeacherRequest, TeacherResponse
+from ...validators.verify import COMPUTATION_PROMPT, with_computation
+from ..teachers.base import SamplingParams, TeacherRequest, TeacherResponse, parse_json_text
 from ..teachers.prices import PriceTable
 from ..teachers.specs import parse_spec
 from .budget import Budget, BudgetExceeded
 from .client import TeacherClient, default_runner_config
 from .runner import CircuitOpen, RunnerConfig
 
-__all__ = ["LLMSession", "TeacherStopped"]
+__all__ = ["LLMSession", "TeacherStopped", "SOLUTION_SCHEMA"]
+
+SOLUTION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"solution": {"type": "string", "minLength": 5}},
+    "required": ["solution"],
+    "additionalProperties": False,
+}
+"""The reply to a self-consistency request: a worked solution ending with the task's answer line."""
 
 
 class TeacherStopped(DataAgentError):
@@ -93,7 +103,7 @@ class LLMSession:
                  budget: Budget | None = None, cache_dir: str | Path | None = None, use_cache: bool = True,
                  prices: PriceTable | None = None, teacher: Any = None,
                  teacher_options: dict[str, Any] | None = None, temperature: float = 0.8, max_tokens: int = 1024,
-                 example_chars: int | None = None):
+                 example_chars: int | None = None, verify: str = "when_given"):
         self.spec = parse_spec(spec)
         if self.spec.kind == "symbolic":
             raise DataAgentError("the symbolic teacher has its own session (SymbolicSession)")
@@ -102,6 +112,10 @@ class LLMSession:
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.example_chars = example_chars if example_chars is not None else (300 if self.spec.kind == "hf" else 1200)
+        # A computation to recompute the answer with, asked of every teacher but the small local ones (their
+        # grammar fixes the document's fields) when the task verifies by computation.
+        self.ask_computation = (verify != "off" and domain.task.verification == "computation"
+                                and self.spec.kind != "hf")
         # The meter is kept in the run directory: a resumed run's budgets count what was spent before.
         client = TeacherClient(self.spec, runner_config or default_runner_config(self.spec),
                                meter_path=self.run_dir / "teacher" / "meter.json", budget=budget,
@@ -158,10 +172,52 @@ class LLMSession:
         meta = {"template": f"llm:{topic}", "topic": topic, "subject": subject, "difficulty": difficulty,
                 "attempt": attempt, "seed": seed, "iteration": iteration,
                 "examples": [str(e.get("id", "")) for e in examples]}
+        schema = self.domain.task.problem_schema
+        if self.ask_computation:
+            schema = with_computation(schema)
+            messages = (messages[0], {"role": "user", "content": f"{messages[1]['content']}\n\n{COMPUTATION_PROMPT}"})
         return TeacherRequest(messages=messages,
                               params=SamplingParams(temperature=self.temperature, max_tokens=self.max_tokens,
                                                     seed=seed),
-                              json_schema=self.domain.task.problem_schema, metadata=meta)
+                              json_schema=schema, metadata=meta)
+
+    def solve_request(self, record: Any, j: int) -> TeacherRequest:
+        """The ``j``-th independent solution of a record's problem (self-consistency):
+        the problem alone, never its answer or solution."""
+        task = self.domain.task
+        subject = record.subject or self.domain.name
+        messages = (
+            {"role": "system", "content": f"You solve {subject} problems step by step and check your arithmetic. "
+                                          "You reply with one JSON object and nothing else."},
+            {"role": "user", "content": f"{self.domain.instruction}\n\nProblem:\n{record.input}\n\n"
+                                        f"Reply with only the JSON object {{\"solution\": \"<your worked solution "
+                                        f"{task.answer_rule}>\"}}"},
+        )
+        seed = int(hashlib.sha256(f"solve:{record.input}:{j}".encode()).hexdigest()[:8], 16)
+        return TeacherRequest(messages=messages,
+                              params=SamplingParams(temperature=max(self.temperature, 0.7),
+                                                    max_tokens=self.max_tokens, seed=seed),
+                              json_schema=SOLUTION_SCHEMA, metadata={"role": "solver", "record": record.id, "j": j})
+
+    def solve(self, records: list[Any], n: int) -> list[list[Any]]:
+        """``n`` independent answers to each record's problem (``None`` for a
+        garbled reply or one without a readable answer), all in one batch."""
+        reqs = [self.solve_request(r, j) for r in records for j in range(n)]
+        responses = self.call_sync(reqs) if reqs else []
+        out: list[list[Any]] = []
+        for k in range(len(records)):
+            answers = []
+            for resp in responses[k * n:(k + 1) * n]:
+                doc = resp.parsed
+                if doc is None and not resp.error:
+                    try:
+                        doc = parse_json_text(resp.text or "")
+                    except ValueError:
+                        doc = None
+                sol = doc.get("solution") if isinstance(doc, dict) else None
+                answers.append(self.domain.task.extract(sol) if isinstance(sol, str) else None)
+            out.append(answers)
+        return out
 
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:

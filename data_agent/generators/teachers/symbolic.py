@@ -33,7 +33,9 @@ class SymbolicTeacher:
         doc = TEMPLATES[name].library.document(p)
         return TeacherResponse(text=json.dumps(doc, ensure_ascii=False), parsed=doc, usage=Usage(), finish_reason="stop",
                                cost=0.0, model=self.model, error=None,
-                               metadata={**meta, "topic": p.topic, "subject": p.subject})
+                               metadata={**meta, "topic": p.topic, "subject": p.subject,
+                                         "verification": {"status": "verified", "method": "symbolic",
+                                                          "detail": f"computed exactly by template {name}"}})
 
     async def generate(self, requests: list[TeacherRequest]) -> list[TeacherResponse]:
         return [self.generate_one(r) for r in requests]
