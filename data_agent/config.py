@@ -363,12 +363,22 @@ class RunConfig(_Checked):
     engineer: str = field(default="heuristic", metadata={
         "help": "Engineer spec: heuristic (default; the offline planner/reflector) or a model spec like "
                 "--teacher's.", "cli": "--engineer"})
+    scaffold: str = field(default="adapt", metadata={
+        "help": "LLM engineers: adapt (every plan cites a method card from data_agent/engineer/cards/ and says how "
+                "it adapts it, and takes it from another bucket when validation did not improve) or open (the "
+                "choice is free). The heuristic engineer chooses cards by rule either way.",
+        "cli": "--scaffold", "choices": ("adapt", "open")})
     n_records: int = field(default=64, metadata={
         "help": "Records in each iteration's submission (exactly this many valid records); more than "
                 f"{N_RECORDS_FORCE_ABOVE:,} needs --force.",
         "cli": ("--n-records", "-n"), "min": 1, "force_above": N_RECORDS_FORCE_ABOVE})
     iterations: int = field(default=2, metadata={
-        "help": "Plan -> generate -> validate -> train -> evaluate cycles.", "cli": "--iterations", "min": 1})
+        "help": "Plan -> generate -> validate -> train -> evaluate cycles (at most, with --patience).",
+        "cli": "--iterations", "min": 1})
+    patience: int | None = field(default=None, metadata={
+        "help": "Stopping rule: stop iterating once this many iterations in a row brought no validation gain "
+                "beyond the interval (accuracy above the upper end of the best so far's 95% CI); unset: run every "
+                "iteration.", "cli": "--patience", "min": 1})
     max_generation_factor: float = field(default=4.0, metadata={
         "help": "Generation budget per iteration: at most n_records * factor teacher requests; the run stops with "
                 "an error if fewer valid records result.", "cli": "--max-generation-factor", "gt": 0,

@@ -310,7 +310,7 @@ PACK_SCHEMA: dict[str, Any] = {
         "({file: the hashed n-gram fingerprints, n: the n-gram length, and optionally fingerprints: the per-item "
         "fingerprints file, containment and paraphrase ({cosine, cosine_few_numbers, numbers}): its "
         "thresholds}), files ({file: sha256}), and optionally "
-        "dedup ({jaccard, cosine}: near-duplicate thresholds), title, license (a file), license_name (a short SPDX identifier, e.g. MIT), attribution, scorer ({kind, ...task settings}), sources ({source: subject}), "
+        "dedup ({jaccard, cosine, numbers}: near-duplicate thresholds), title, license (a file), license_name (a short SPDX identifier, e.g. MIT), attribution, scorer ({kind, ...task settings}), sources ({source: subject}), "
         "skills ([{name, subject, description, sources}]) and counts ({split: rows}). Unknown fields are allowed."),
     "type": "object",
     "required": ["name", "instruction", "splits", "seeds", "sample_submission", "description", "files",
@@ -352,7 +352,8 @@ PACK_SCHEMA: dict[str, Any] = {
         "counts": {"type": "object", "additionalProperties": _COUNT},
         "dedup": {"type": "object", "additionalProperties": False,
                   "properties": {"jaccard": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-                                 "cosine": {"type": "number", "exclusiveMinimum": 0, "maximum": 1}}},
+                                 "cosine": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+                                 "numbers": {"type": "number", "minimum": 0, "maximum": 1}}},
     },
 }
 """The JSON Schema of ``pack.json`` (draft 2020-12); :func:`load_domain` checks a

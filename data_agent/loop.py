@@ -263,6 +263,8 @@ def _write_feedback(d: Path, it: int, domain: Domain, val_items: list, topics: d
                     cfg: RunConfig) -> None:
     from .feedback import build_feedback
 
+    if not (d / "eval-val.json").is_file():  # nothing to analyse (the step's file was removed)
+        return
     ev = json.loads((d / "eval-val.json").read_text())
     gen = json.loads((d / "generation.json").read_text()) if (d / "generation.json").is_file() else {}
     budgets = {k: getattr(cfg.teachers, k) for k in ("max_calls", "max_total_tokens", "max_dollars")}
@@ -368,13 +370,19 @@ def _steps(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter, st
     topics = session.topics()
     history: list[dict[str, Any]] = []
     for it in range(1, cfg.iterations + 1):
+        stop = stopping_decision([base_val] + [h["val"] for h in history], cfg.patience)
+        if stop:
+            state.set("stopping", {"after_iteration": it - 1, "reason": stop, "patience": cfg.patience})
+            reporter.info(f"stopping before iteration {it}: {stop}")
+            break
         d = run_dir / f"iter-{it:02d}"
         teacher_label = session.name if cfg.pool else cfg.teacher
         ctx = EngineerContext(domain_name=domain.name, domain_description=domain.description, teacher=teacher_label,
                               n_records=cfg.n_records, iteration=it, topics=topics,
                               source_subject=domain.manifest.get("sources", {}), base_val=base_val,
                               history=list(history),
-                              selection={"policy": cfg.selection, "overgenerate": cfg.overgenerate})
+                              selection={"policy": cfg.selection, "overgenerate": cfg.overgenerate},
+                              scaffold=cfg.scaffold)
         # plan / reflect
         if not state.done(f"iter-{it:02d}/plan"):
             if it == 1:
@@ -447,6 +455,7 @@ def _steps(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter, st
                       f"format {val_m['format_compliance']:.3f}")
         history.append({"iteration": it, "plan": plan.to_dict(), "val": val_m, "train": train_info,
                         "generation": gen_info})
+        atomic_write_json(run_dir / "trajectory.json", trajectory(base_val, history))
 
     # ---- the test split: read once, here, for the base student and the chosen iteration
     if not state.done("final/test"):
@@ -499,6 +508,53 @@ in this order, higher first; a tie on all of them goes to the earlier iteration.
 SELECTION_RULE = (f"best {SELECTION_ORDER[0][1]} (ties: "
                   f"{', '.join(name for _, name in SELECTION_ORDER[1:])}, then the earlier iteration)")
 """:data:`SELECTION_ORDER` in words (``selection`` in metrics.json)."""
+
+
+def trajectory(base_val: dict[str, Any], history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per iteration: the method card and its bucket, whether it is a
+    new family (a card no earlier plan applied) or a local tweak, what changed,
+    the selection, the teacher's cost and the validation outcome with its interval."""
+    rows, used, best = [], set(), base_val["accuracy"]
+    for h in history:
+        method = h["plan"].get("method") or {}
+        card = method.get("card", "")
+        kind = "none" if not card else ("local tweak" if card in used else "new family")
+        used.add(card)
+        usage = h["generation"].get("teacher_usage") or {}
+        v = h["val"]
+        rows.append({"iteration": h["iteration"], "card": card, "bucket": method.get("bucket", ""), "kind": kind,
+                     "adaptation": method.get("adaptation", ""), "changes": h["plan"].get("changes", []),
+                     "selection": (h["plan"].get("selection") or {}).get("policy", "first"),
+                     "cost": {k: usage.get(k, 0) for k in ("requests", "tokens", "dollars")},
+                     "val": {"accuracy": v["accuracy"], "accuracy_ci95": v.get("accuracy_ci95"),
+                             "format_compliance": v.get("format_compliance")},
+                     "gain_over_best_before": round(v["accuracy"] - best, 6)})
+        best = max(best, v["accuracy"])
+    return rows
+
+
+def stopping_decision(vals: list[dict[str, Any]], patience: int | None) -> str:
+    """Why the loop stops now (``""``: go on). ``vals``: the base student's
+    validation metrics, then each finished iteration's. An iteration gains
+    beyond the interval when its accuracy is above the upper end of the 95% CI
+    of the best accuracy before it; ``patience`` iterations in a row without
+    such a gain stop the loop."""
+    if not patience or len(vals) <= patience:
+        return ""
+    best = vals[0]
+    since = 0
+    for v in vals[1:]:
+        hi = (best.get("accuracy_ci95") or [None, best["accuracy"]])[1]
+        if v["accuracy"] > hi:
+            best, since = v, 0
+        else:
+            since += 1
+            if v["accuracy"] > best["accuracy"]:
+                best = v
+    if since >= patience:
+        return (f"{since} iteration(s) in a row without a validation gain beyond the interval (best accuracy "
+                f"{best['accuracy']:.3f}, 95% CI upper end {(best.get('accuracy_ci95') or [0, best['accuracy']])[1]:.3f})")
+    return ""
 
 
 def _select_best(state: RunState, cfg: RunConfig, run_dir: Path) -> None:
@@ -558,6 +614,9 @@ def build_metrics(run_dir: Path, cfg: RunConfig, domain: Domain, state: RunState
         "iterations": iters,
         "best_iteration": best,
         "selection": SELECTION_RULE,
+        "trajectory": trajectory(base_val, history),
+        "stopping": {"patience": cfg.patience, "iterations_planned": cfg.iterations,
+                     "iterations_run": len(iters), **(state.data.get("stopping") or {})},
         "test": {
             "n": final["gain"]["n"],
             "of": final["n_split"],

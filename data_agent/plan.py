@@ -74,6 +74,16 @@ PLAN_SCHEMA: dict[str, Any] = {
         },
         "rationale": {"type": "string", "minLength": 1},
         "changes": {"type": "array", "items": {"type": "string"}},
+        "method": {
+            "type": "object",
+            "properties": {
+                "card": {"type": "string", "minLength": 1},
+                "bucket": {"enum": ["generation", "curation", "selection"]},
+                "adaptation": {"type": "string", "minLength": 1, "maxLength": 1000},
+            },
+            "required": ["card", "adaptation"],
+            "additionalProperties": False,
+        },
         "selection": {
             "type": "object",
             "properties": {
@@ -122,6 +132,9 @@ class Plan:
     allocations: list[Allocation]
     rationale: str
     changes: list[str] = field(default_factory=list)
+    method: dict[str, Any] | None = None
+    """The method card the plan applies and how it adapts it: ``{"card", "bucket",
+    "adaptation"}`` (:mod:`data_agent.engineer.methods`)."""
     selection: dict[str, Any] | None = None
     """``{"policy": ..., "overgenerate": ...}``: generate ``overgenerate`` times
     each allocation's count of valid records, then keep its count with the
@@ -129,8 +142,9 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        if d["selection"] is None:
-            del d["selection"]
+        for key in ("method", "selection"):
+            if d[key] is None:
+                del d[key]
         return d
 
     def selection_choice(self, default_policy: str = "first") -> tuple[str, float]:

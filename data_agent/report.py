@@ -139,8 +139,10 @@ def _data_check_lines(metrics: dict[str, Any]) -> list[str]:
         else:
             said.append("no containment or paraphrase check: the pack has no per-item fingerprints")
         out += [f"Decontamination rejects a record for {'; '.join(said)}. Near-duplicates of this pool's and "
-                f"earlier iterations' records: word 3-gram Jaccard at least {nd.get('jaccard')} or embedding "
-                f"cosine at least {nd.get('cosine')}.", ""]
+                f"earlier iterations' records: word 3-gram Jaccard at least {nd.get('jaccard')}, or embedding "
+                f"cosine at least {nd.get('cosine')} with numbers masked"
+                + (f" and the same numbers (Jaccard at least {nd['numbers']})" if nd.get("numbers") is not None
+                   else "") + ".", ""]
     kinds = sorted({k for it in metrics["iterations"]
                     for k in (it["generation"]["validation"].get("rejected_by_kind") or
                               it["generation"]["validation"].get("rejected_by_reason") or {})})
@@ -207,6 +209,28 @@ def render_markdown(metrics: dict[str, Any]) -> str:
             f"{(it['train'] or {}).get('train_loss', float('nan')):.3f} | {(it['train'] or {}).get('seconds', 0)} |")
     lines += _data_check_lines(metrics)
     lines += _feedback_lines(metrics)
+    traj = metrics.get("trajectory") or []
+    if traj:
+        lines += ["", "## Trajectory", "", "One row per iteration (`trajectory.json`): the method card applied, new "
+                  "family or local tweak, the selection, the teacher's cost and the validation outcome.", "",
+                  "| iteration | card [bucket] | kind | selection | requests | tokens | $ | validation accuracy "
+                  "[95% CI] | gain over the best before |", "|---|---|---|---|---|---|---|---|---|"]
+        for r in traj:
+            ci = r["val"].get("accuracy_ci95") or [None, None]
+            lines.append(f"| {r['iteration']} | {r['card'] or '-'} [{r['bucket'] or '-'}] | {r['kind']} | "
+                         f"{r['selection']} | {r['cost']['requests']} | {r['cost']['tokens']} | "
+                         f"{r['cost']['dollars']:.4f} | {_pct(r['val']['accuracy'])} [{_pct(ci[0])}, {_pct(ci[1])}] | "
+                         f"{100 * r['gain_over_best_before']:+.1f} pts |")
+    st = metrics.get("stopping") or {}
+    if st:
+        if st.get("reason"):
+            said = f"stopped after iteration {st['after_iteration']} of {st['iterations_planned']}: {st['reason']}."
+        elif st.get("patience"):
+            said = (f"all {st['iterations_run']} iterations ran: the rule (stop after {st['patience']} without a "
+                    f"validation gain beyond the interval) did not fire.")
+        else:
+            said = f"no stopping rule (--patience unset): all {st['iterations_run']} iterations ran."
+        lines += ["", f"Stopping: {said}"]
     lines += ["", "## What the engineer changed", ""]
     for it in metrics["iterations"]:
         lines.append(f"- iteration {it['iteration']}: " + "; ".join(it["plan"]["changes"] or ["initial plan"]))

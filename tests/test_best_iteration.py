@@ -49,3 +49,18 @@ def test_keep_best_never_deletes_the_last_models_when_the_best_ones_is_missing(t
 def test_the_rule_in_words_follows_the_order():
     assert [k for k, _ in SELECTION_ORDER] == ["accuracy", "format_compliance"]
     assert SELECTION_RULE == "best validation accuracy (ties: format compliance, then the earlier iteration)"
+
+
+def test_the_stopping_rule_fires_after_patience_iterations_without_a_gain_beyond_the_interval():
+    from data_agent.loop import stopping_decision
+
+    def v(acc, hi):
+        return {"accuracy": acc, "accuracy_ci95": [max(0.0, acc - 0.1), hi]}
+
+    base = v(0.10, 0.20)
+    assert stopping_decision([base, v(0.15, 0.3)], None) == ""  # no rule
+    assert stopping_decision([base, v(0.15, 0.3)], 2) == ""  # too early to tell
+    why = stopping_decision([base, v(0.15, 0.3), v(0.18, 0.3)], 2)  # both inside the base's interval
+    assert why.startswith("2 iteration(s) in a row without a validation gain beyond the interval"), why
+    assert stopping_decision([base, v(0.25, 0.4), v(0.18, 0.3)], 2) == ""  # iteration 1 beat 0.20: one since
+    assert stopping_decision([base, v(0.25, 0.4), v(0.30, 0.45), v(0.35, 0.5)], 2)  # inside 0.40, twice

@@ -132,3 +132,22 @@ def test_curate_runs_end_to_end_on_the_smoke_preset(tmp_path, da_home):
     fb = json.loads((run / "iter-01" / "feedback.json").read_text())
     assert fb["split"] == "val" and fb["overall"]["n"] == 6 and fb["rejections"]["by_reason"]
     assert "## Error analysis (validation)" in report
+
+
+@pytest.mark.slow
+def test_the_stopping_rule_ends_the_loop_and_the_report_says_why(tmp_path, da_home):
+    """--patience 1 over 3 planned iterations: the tiny student does not beat
+    the base's interval, so the loop stops after iteration 1, still scores the
+    test split once, and says why."""
+    from data_agent.loop import specialize
+
+    pool = tmp_path / "pool.jsonl"
+    make_pool(pool)
+    cfg = load_config("smoke", overrides={"pool": str(pool), "iterations": 3, "patience": 1})
+    run = specialize(cfg, run_dir=tmp_path / "run")
+    metrics = json.loads((run / "metrics.json").read_text())
+    st = metrics["stopping"]
+    assert st["iterations_run"] == 1 and st["after_iteration"] == 1 and st["patience"] == 1
+    assert "without a validation gain beyond the interval" in st["reason"]
+    assert not (run / "iter-02").exists() and metrics["best_iteration"] == 1
+    assert "Stopping: stopped after iteration 1 of 3" in (run / "report.md").read_text()

@@ -241,3 +241,35 @@ def test_each_shipped_pack_holds_the_fingerprints_of_its_own_items(name):
         stored = np.frombuffer(base64.b64decode(shipped["items"][k]["sketch"]), dtype=np.uint8)
         flipped = int(np.unpackbits(row ^ stored).sum())
         assert flipped <= fpmod.SKETCH_BITS // 50, (name, items[k][0], flipped)
+
+
+def test_the_pipeline_embeds_each_record_once_for_both_embedding_checks(monkeypatch):
+    """The near-duplicate and the paraphrase checks share one masked embedding
+    per record; a reworded repeat with the same numbers is a near-duplicate by
+    embedding, the same wording with other numbers is not."""
+    import data_agent.embeddings as emb
+
+    real, calls = emb.embed, []
+
+    def counting(texts, *a, **kw):
+        texts = list(texts)
+        calls.append(len(texts))
+        return real(texts, *a, **kw)
+
+    monkeypatch.setattr(emb, "embed", counting)
+    d = load_domain("science")
+    base = ("A car of mass 1200 kg moving at 20 m/s brakes to rest over a distance of 50 m on a level road. "
+            "What is the magnitude of the average braking force?")
+    recs = [_rec(d, base),
+            _rec(d, base.replace("moving", "travelling").replace("level", "flat")),  # word 3-gram Jaccard 0.66
+            _rec(d, base.replace("1200", "900").replace("20 m/s", "15 m/s").replace("50 m", "30 m"))]
+    for k, r in enumerate(recs):
+        r.id = f"r{k}"
+    pipe = default_pipeline(d)
+    calls.clear()
+    pipe.prepare(recs)
+    verdicts = [pipe.check(r) for r in recs]
+    assert calls == [3], calls  # one batch, one embedding per record
+    assert verdicts[0].ok and verdicts[2].ok, [v.reason for v in verdicts]
+    assert not verdicts[1].ok and verdicts[1].kind == "embedding" and "record r0" in verdicts[1].reason, \
+        verdicts[1].reason

@@ -76,7 +76,9 @@ def _plan_reply(messages: list[dict[str, str]], *, off_by: int = 0, bad_topic: b
     else:
         rationale = "Coverage balancing over the first topics. EMU-PLAN"
         changes = []
-    return json.dumps({"allocations": allocs, "rationale": rationale, "changes": changes})
+    method = ({"card": "k-center", "adaptation": "keep the most diverse of the records"} if reflect else
+              {"card": "self-instruct", "adaptation": "new problems from the seeds"})
+    return json.dumps({"allocations": allocs, "rationale": rationale, "changes": changes, "method": method})
 
 
 class Recorder:

@@ -14,6 +14,36 @@ from typing import Any
 
 from ..domain import largest_remainder
 from ..plan import Allocation, Plan, TopicInfo, validate_plan
+from .methods import card as get_card
+from .methods import heuristic_card
+
+CARD_SELECTION = {"k-center": {"policy": "k_center", "overgenerate": 2.0},
+                  "loss-el2n": {"policy": "loss", "overgenerate": 2.0},
+                  "rejection-sampling": {"policy": "verified_first", "overgenerate": 1.5}}
+"""The selection a selection or curation card sets in a heuristic plan (the
+generation cards keep the run's own ``--selection``, and so does every card
+when the run chose a policy other than ``first``)."""
+POLICY_CARD = {"k_center": "k-center", "loss": "loss-el2n", "el2n": "loss-el2n", "verified_first": "rejection-sampling",
+               "coverage": "dedup-coverage"}
+"""The card that a run's own selection policy applies (a plateau's rotation cites it)."""
+
+
+def _method(ctx: "EngineerContext") -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The heuristic's card for this iteration as a plan ``method``, and the plan's selection."""
+    card_id, how = heuristic_card(ctx.iteration, ctx.base_val, ctx.history)
+    run_policy = str((ctx.selection or {}).get("policy", "first"))
+    if card_id in CARD_SELECTION and run_policy != "first":
+        # The run chose its selection (--selection): keep it, and cite the card that applies it.
+        if run_policy in POLICY_CARD:
+            card_id = POLICY_CARD[run_policy]
+            how = f"{how.split(':')[0]}: the run's own selection, {run_policy}"
+        else:
+            how = f"{how} (with the run's own selection, {run_policy}, instead of the card's)"
+        c = get_card(card_id)
+        return {"card": c.id, "bucket": c.bucket, "adaptation": how}, ctx.selection
+    c = get_card(card_id)
+    return ({"card": c.id, "bucket": c.bucket, "adaptation": how},
+            CARD_SELECTION.get(c.id, ctx.selection))
 
 
 @dataclass
@@ -34,6 +64,9 @@ class EngineerContext:
     selection: dict[str, Any] | None = None
     """The run's selection policy and over-generation (``--selection``,
     ``--overgenerate``), which a plan keeps unless it names its own."""
+    scaffold: str = "adapt"
+    """``adapt``: an LLM engineer's every plan cites a method card and rotates
+    buckets when validation did not improve; ``open``: the choice is free."""
 
 
 @dataclass
@@ -111,8 +144,10 @@ class HeuristicEngineer:
             + " Difficulty starts at 1 (one-step problems) so the student first learns the answer format and "
               "the basic relations."
         )
+        method, selection = _method(ctx)
         p = Plan(iteration=ctx.iteration, n_records=ctx.n_records, teacher=ctx.teacher, allocations=allocs,
-                 rationale=rationale, changes=[], selection=ctx.selection)
+                 rationale=rationale + f" Method: {method['card']} ({method['adaptation']}).", changes=[],
+                 method=method, selection=selection)
         validate_plan(p.to_dict())
         return p
 
@@ -165,8 +200,19 @@ class HeuristicEngineer:
                if best and worst and best[0][1]["accuracy"] > worst[0][1]["accuracy"] else "")
             + "; topics whose sources are saturated get harder problems."
         )
+        method, selection = _method(ctx)
+        prev = (prev_plan.get("method") or {}).get("card")
+        if method["card"] != prev:
+            changes.insert(0, f"method: {prev or 'none'} -> {method['card']} [{method['bucket']}]: "
+                              f"{method['adaptation']}")
+        if selection != prev_plan.get("selection"):
+            changes.append(f"selection: {(prev_plan.get('selection') or {}).get('policy', 'first')} -> "
+                           f"{(selection or {}).get('policy', 'first')}"
+                           + (f", over-generating x{selection['overgenerate']:g}"
+                              if selection and selection.get("overgenerate", 1) > 1 else ""))
         p = Plan(iteration=ctx.iteration, n_records=ctx.n_records, teacher=ctx.teacher, allocations=allocs,
-                 rationale=rationale, changes=changes or ["no topic changed by more than a quarter of its budget"],
-                 selection=ctx.selection)
+                 rationale=rationale + f" Method: {method['card']} ({method['adaptation']}).",
+                 changes=changes or ["no topic changed by more than a quarter of its budget"],
+                 method=method, selection=selection)
         validate_plan(p.to_dict())
         return p

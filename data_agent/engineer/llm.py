@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import DataAgentError
 from .heuristic import EngineerContext, Feedback, HeuristicEngineer
 from ..plan import DIFFICULTY_LEVELS, PLAN_SCHEMA, SELECTION_POLICIES, Plan, PlanError, validate_plan
+from .methods import BUCKETS, cards, improved
 
 if TYPE_CHECKING:
     from ..generators.engine.client import TeacherClient
@@ -120,6 +121,22 @@ def check_reply(doc: Any, ctx: EngineerContext) -> tuple[dict[str, Any] | None, 
     plan = {"iteration": ctx.iteration, "n_records": ctx.n_records, "teacher": ctx.teacher,
             "allocations": list(merged.values()), "rationale": doc["rationale"].strip(),
             "changes": [str(c) for c in doc.get("changes", [])]}
+    method = doc.get("method")
+    if method:
+        if method.get("card") not in cards():
+            return None, (f"unknown method card {method.get('card')!r}; cite one of: {', '.join(sorted(cards()))}")
+        c = cards()[method["card"]]
+        plan["method"] = {"card": c.id, "bucket": c.bucket, "adaptation": str(method["adaptation"]).strip()}
+    elif ctx.scaffold == "adapt":
+        return None, ("`method` is missing: cite one method card by id in `method.card` and say in "
+                      "`method.adaptation` how this plan adapts it")
+    if ctx.scaffold == "adapt" and ctx.history:
+        vals = [ctx.base_val or {"accuracy": 0.0}] + [h["val"] for h in ctx.history]
+        last_bucket = str((ctx.history[-1]["plan"].get("method") or {}).get("bucket", ""))
+        if not improved(vals) and last_bucket and plan["method"]["bucket"] == last_bucket:
+            others = [b for b in BUCKETS if b != last_bucket]
+            return None, (f"validation accuracy did not improve after the last plan's {last_bucket} method: take "
+                          f"this plan's card from another bucket ({' or '.join(others)})")
     if doc.get("selection"):
         plan["selection"] = dict(doc["selection"])
     elif ctx.selection:
@@ -179,6 +196,17 @@ def system_prompt(ctx: EngineerContext, reflect: bool) -> str:
         + ", ".join(SELECTION_POLICIES) + " (verified_first: answers checked by a program first; k_center: the "
         "most diverse; loss/el2n: those the student finds hardest; coverage: every sub-skill once before repeats)."
     )
+    listing = "\n".join(f"- {c.brief()}" for c in sorted(cards().values(), key=lambda c: (c.bucket, c.id)))
+    if ctx.scaffold == "adapt":
+        text += (
+            "\n\nMethod cards (data-engineering methods from the literature, in three buckets):\n" + listing
+            + "\n\nEvery plan applies one card: `\"method\": {\"card\": \"<card id>\", \"adaptation\": \"<how this "
+            "plan adapts it to this student and domain>\"}`. When validation accuracy did not improve after the "
+            "last plan, take the card from another bucket than the last plan's card: do not only tune counts."
+        )
+    else:
+        text += ("\n\nYou may name the method you apply in `\"method\": {\"card\": \"<card id>\", \"adaptation\": "
+                 "\"...\"}`, with one of these card ids:\n" + listing)
     if reflect:
         text += (
             "\n\nWhen you revise a plan, do not only tune counts locally. Name the data-engineering strategy "
@@ -407,7 +435,8 @@ class LLMEngineer:
             logger.warning("%s (%s)", note, self.spec)
             h = self.heuristic.reflect(ctx, feedback) if feedback is not None else self.heuristic.plan(ctx)
             plan = Plan(iteration=h.iteration, n_records=h.n_records, teacher=h.teacher, allocations=h.allocations,
-                        rationale=f"{note}. {h.rationale}", changes=[note, *h.changes], selection=h.selection)
+                        rationale=f"{note}. {h.rationale}", changes=[note, *h.changes], method=h.method,
+                        selection=h.selection)
             validate_plan(plan.to_dict())
             transcript["result"] = {"source": "heuristic fallback", "asks": n, "reason": reason}
         transcript["plan"] = plan.to_dict()

@@ -162,32 +162,77 @@ DEFAULT_NEAR_JACCARD = 0.8
 """Estimated Jaccard similarity of two records' input word 3-grams (numbers
 kept: a template's problems with other numbers are different exercises) above
 which the later one is a near-duplicate (``dedup.jaccard`` in the pack)."""
-DEFAULT_NEAR_COSINE = 0.98
-"""Embedding cosine of two records' inputs above which the later one is a
-near-duplicate (``dedup.cosine`` in the pack)."""
+DEFAULT_NEAR_COSINE = 0.95
+"""Embedding cosine of two records' inputs, numbers masked, above which the
+later one is a near-duplicate when it also has the same numbers
+(``dedup.cosine`` in the pack). A problem reworded in two or three places
+measures 0.95 to 0.97; the same template with other numbers is excluded by
+the numbers, however close its wording."""
+DEFAULT_NEAR_NUMBERS = 0.75
+"""Jaccard similarity of two records' sets of numbers from which they count as
+having the same numbers (``dedup.numbers``); two inputs without numbers do."""
+MAX_EMBEDDED_CHARS = 50_000
+"""Longer inputs (rejected by the length check anyway) are not embedded."""
+
+
+class MaskedEmbeddings:
+    """The all-MiniLM-L6-v2 embeddings of record inputs with their numbers
+    masked (:func:`data_agent.fingerprints.embedding_text`), computed a batch at
+    a time and shared by the near-duplicate and the paraphrase checks: one
+    embedding per record. Keeps at most ``limit`` texts."""
+
+    def __init__(self, limit: int = 50_000):
+        self.limit = limit
+        self._v: dict[str, Any] = {}
+
+    def prepare(self, texts: Iterable[str]) -> None:
+        from ..embeddings import embed
+        from ..fingerprints import embedding_text
+
+        todo = sorted({t for t in texts if t and len(t) <= MAX_EMBEDDED_CHARS and t not in self._v})
+        if todo:
+            if len(self._v) + len(todo) > self.limit:
+                self._v.clear()
+            self._v.update(zip(todo, embed([embedding_text(t) for t in todo])))
+
+    def get(self, text: str):
+        """The embedding of ``text`` (computed now if it was not prepared), or ``None`` (empty or huge)."""
+        if text not in self._v:
+            self.prepare([text])
+        return self._v.get(text)
 
 
 class NearDuplicateValidator:
     """Rejects a record whose input nearly repeats an accepted record's, in this
-    pool or in earlier iterations' data (``seen``: ``(label, input)`` pairs), by
-    MinHash LSH over word 3-grams (datasketch) or by embedding cosine; the
-    reason names the earlier record. Stateful: :meth:`accept` remembers a record."""
+    pool or in earlier iterations' data (``seen``: ``(label, input)`` pairs):
+
+    * by MinHash LSH over word 3-grams, numbers kept (datasketch), or
+    * by the embedding cosine of the inputs with numbers masked, when the two
+      also have the same numbers (:data:`DEFAULT_NEAR_NUMBERS`): the same
+      problem reworded is a duplicate, the same template with other numbers is
+      another exercise.
+
+    The reason names the earlier record. Stateful: :meth:`accept` remembers a record."""
 
     name = "near_duplicate"
 
     def __init__(self, seen: Iterable[tuple[str, str]] = (), jaccard: float = DEFAULT_NEAR_JACCARD,
-                 cosine: float = DEFAULT_NEAR_COSINE):
+                 cosine: float = DEFAULT_NEAR_COSINE, numbers: float = DEFAULT_NEAR_NUMBERS,
+                 embeddings: MaskedEmbeddings | None = None):
         from datasketch import MinHashLSH
 
         from ..fingerprints import NUM_PERM
 
-        self.jaccard, self.cosine = float(jaccard), float(cosine)
+        self.jaccard, self.cosine, self.numbers = float(jaccard), float(cosine), float(numbers)
+        self.embeddings = embeddings or MaskedEmbeddings()
         self.lsh = MinHashLSH(threshold=self.jaccard, num_perm=NUM_PERM)
         self._sigs: dict[str, Any] = {}  # LSH key -> signature
         self._labels: list[str] = []
         self._mat: Any = None  # embeddings of remembered inputs, rows 0.._rows (capacity doubles)
         self._row_label: list[int] = []
-        self._emb: dict[str, Any] = {}
+        self._row_numbers: list[set[bytes]] = []
+        seen = list(seen)
+        self.embeddings.prepare(text for _, text in seen)
         for label, text in seen:
             self._remember(label, text)
 
@@ -198,20 +243,16 @@ class NearDuplicateValidator:
         return minhash(shingles(text, mask_numbers=False))
 
     def prepare(self, records: Iterable[Record]) -> None:
-        from ..embeddings import embed
+        self.embeddings.prepare(r.input for r in records)
 
-        texts = sorted({r.input for r in records if r.input and len(r.input) <= 50_000 and r.input not in self._emb})
-        if texts:
-            if len(self._emb) > 50_000:
-                self._emb.clear()
-            self._emb.update(zip(texts, embed(texts)))
-
-    def _vector(self, text: str):
-        if text not in self._emb:
-            self.prepare([Record(instruction="", input=text, output="")])
-        return self._emb.get(text)
+    def _same_numbers(self, a: set[bytes], b: set[bytes]) -> bool:
+        if not a and not b:
+            return True
+        return len(a & b) / len(a | b) >= self.numbers
 
     def _remember(self, label: str, text: str) -> None:
+        from ..fingerprints import numbers
+
         if not text:
             return
         key = f"{len(self._labels)}"
@@ -219,7 +260,7 @@ class NearDuplicateValidator:
         self.lsh.insert(key, m)
         self._sigs[key] = m
         self._labels.append(label)
-        v = self._vector(text)
+        v = self.embeddings.get(text)
         if v is not None:
             import numpy as np
 
@@ -231,9 +272,12 @@ class NearDuplicateValidator:
                 self._mat = grown
             self._mat[n] = v
             self._row_label.append(len(self._labels) - 1)
+            self._row_numbers.append(numbers(text))
 
     def check(self, record: Record) -> Verdict:
         import numpy as np
+
+        from ..fingerprints import numbers
 
         if not record.input or not self._labels:
             return Verdict(True, validator=self.name)
@@ -242,13 +286,17 @@ class NearDuplicateValidator:
         if best is not None and best[0] >= self.jaccard:
             return Verdict(False, f"near_duplicate: input repeats {self._labels[int(best[1])]}'s (word 3-gram Jaccard "
                                   f"{best[0]:.2f}, threshold {self.jaccard:.2f})", self.name, "word 3-grams")
-        v = self._vector(record.input)
+        v = self.embeddings.get(record.input)
         if v is not None and self._row_label:
             cos = self._mat[:len(self._row_label)] @ v
-            j = int(np.argmax(cos))
-            if cos[j] >= self.cosine:
-                return Verdict(False, f"near_duplicate: input repeats {self._labels[self._row_label[j]]}'s (embedding "
-                                      f"cosine {cos[j]:.3f}, threshold {self.cosine:.3f})", self.name, "embedding")
+            near = np.flatnonzero(cos >= self.cosine)
+            if len(near):
+                mine = numbers(record.input)
+                for j in near[np.argsort(-cos[near])]:
+                    if self._same_numbers(mine, self._row_numbers[j]):
+                        return Verdict(False, f"near_duplicate: input repeats {self._labels[self._row_label[j]]}'s "
+                                              f"(embedding cosine {cos[j]:.3f} with numbers masked, threshold "
+                                              f"{self.cosine:.3f}; the same numbers)", self.name, "embedding")
         return Verdict(True, validator=self.name)
 
     def accept(self, record: Record) -> None:
@@ -286,10 +334,11 @@ class ContaminationValidator:
     name = "decontamination"
 
     def __init__(self, fingerprints, containment: float = DEFAULT_CONTAINMENT,
-                 paraphrase: dict[str, float] | None = None):
+                 paraphrase: dict[str, float] | None = None, embeddings: MaskedEmbeddings | None = None):
         self.fp = fingerprints
         self.containment = float(containment)
         self.paraphrase = {**DEFAULT_PARAPHRASE, **(paraphrase or {})}
+        self.embeddings = embeddings or MaskedEmbeddings()
         self._sketches: dict[str, Any] = {}
 
     def _item(self, k: int) -> str:
@@ -297,18 +346,21 @@ class ContaminationValidator:
         return f"{split} item {self.fp.ids[k]}"
 
     def prepare(self, records: Iterable[Record]) -> None:
-        from ..embeddings import embed, sketch
-        from ..fingerprints import SKETCH_BITS, SKETCH_SEED, embedding_text
+        self.embeddings.prepare(r.input for r in records)
 
-        texts = sorted({r.input for r in records
-                        if r.input and len(r.input) <= 50_000 and r.input not in self._sketches})
-        if not texts:
-            return
-        if len(self._sketches) > 50_000:
-            self._sketches.clear()
-        vecs = embed([embedding_text(t) for t in texts])
-        for t, sk in zip(texts, sketch(vecs, SKETCH_BITS, SKETCH_SEED)):
-            self._sketches[t] = sk
+    def _sketch(self, text: str):
+        """The SimHash sketch of ``text``'s masked embedding, or ``None`` (empty or huge)."""
+        from ..embeddings import sketch
+        from ..fingerprints import SKETCH_BITS, SKETCH_SEED
+
+        if text not in self._sketches:
+            v = self.embeddings.get(text)
+            if v is None:
+                return None
+            if len(self._sketches) > 50_000:
+                self._sketches.clear()
+            self._sketches[text] = sketch(v[None, :], SKETCH_BITS, SKETCH_SEED)[0]
+        return self._sketches[text]
 
     def check(self, record: Record) -> Verdict:
         import numpy as np
@@ -323,12 +375,11 @@ class ContaminationValidator:
             if c[k] >= self.containment:
                 return Verdict(False, f"decontamination: {f} contains {c[k]:.0%} of {self._item(k)}'s word "
                                       f"3-grams (threshold {self.containment:.0%})", self.name, f"{f} containment")
-        if record.input not in self._sketches:
-            self.prepare([record])
-        if record.input not in self._sketches:  # an empty or huge (length-rejected) input
+        sk = self._sketch(record.input)
+        if sk is None:  # an empty or huge (length-rejected) input
             return Verdict(True, validator=self.name)
         p = self.paraphrase
-        cos = self.fp.cosines(self._sketches[record.input])
+        cos = self.fp.cosines(sk)
         near = np.flatnonzero(cos >= min(p["cosine"], p["cosine_few_numbers"]))
         if len(near):
             shared = self.fp.number_containments(numbers(record.input))
@@ -402,14 +453,15 @@ class Pipeline:
                 "rejected_by_kind": dict(sorted(self.reasons.items()))}
 
 
-def contamination_validator(domain: Domain) -> ContaminationValidator | None:
+def contamination_validator(domain: Domain, embeddings: MaskedEmbeddings | None = None
+                            ) -> ContaminationValidator | None:
     """The pack's containment and paraphrase check, with its thresholds; ``None``
     when the pack has no per-item fingerprints."""
     fp = domain.fingerprints
     if fp is None:
         return None
     return ContaminationValidator(fp, domain.decontamination_threshold("containment", DEFAULT_CONTAINMENT),
-                                  paraphrase_thresholds(domain))
+                                  paraphrase_thresholds(domain), embeddings)
 
 
 def paraphrase_thresholds(domain: Domain) -> dict[str, float]:
@@ -421,7 +473,7 @@ def paraphrase_thresholds(domain: Domain) -> dict[str, float]:
 
 def near_duplicate_thresholds(domain: Domain) -> dict[str, float]:
     """The near-duplicate thresholds: defaults, the task's, then the pack's ``dedup``."""
-    return {"jaccard": DEFAULT_NEAR_JACCARD, "cosine": DEFAULT_NEAR_COSINE,
+    return {"jaccard": DEFAULT_NEAR_JACCARD, "cosine": DEFAULT_NEAR_COSINE, "numbers": DEFAULT_NEAR_NUMBERS,
             **domain.task.near_duplicate_thresholds, **(domain.manifest.get("dedup") or {})}
 
 
@@ -436,6 +488,7 @@ def decontamination_settings(domain: Domain) -> dict[str, Any]:
                            "containment": None, "paraphrase": None,
                            "near_duplicate": {"jaccard": float(dedup.get("jaccard", DEFAULT_NEAR_JACCARD)),
                                               "cosine": float(dedup.get("cosine", DEFAULT_NEAR_COSINE)),
+                                              "numbers": float(dedup.get("numbers", DEFAULT_NEAR_NUMBERS)),
                                               "against": "this pool and earlier iterations' records"}}
     if fp is not None:
         items = {s: fp.splits.count(s) for s in ("val", "test")}
@@ -462,6 +515,7 @@ def default_pipeline(domain: Domain, earlier: Iterable[tuple[str, str]] = (), *,
         raise DataAgentError(f"verify must be when_given, required or off, got {verify!r}")
     earlier = list(earlier)
     dedup = near_duplicate_thresholds(domain)
+    embeddings = MaskedEmbeddings()  # one embedding per record, for both embedding checks
     fields = domain.submission_fields()
     return Pipeline([
         LengthValidator(domain.task.limits),
@@ -471,9 +525,10 @@ def default_pipeline(domain: Domain, earlier: Iterable[tuple[str, str]] = (), *,
         *domain.task.validators(),
         ExactDedupValidator(text for _, text in earlier),
         NearDuplicateValidator(earlier, float(dedup.get("jaccard", DEFAULT_NEAR_JACCARD)),
-                               float(dedup.get("cosine", DEFAULT_NEAR_COSINE))),
+                               float(dedup.get("cosine", DEFAULT_NEAR_COSINE)),
+                               float(dedup.get("numbers", DEFAULT_NEAR_NUMBERS)), embeddings),
         NgramDecontaminationValidator(domain.contamination_hashes(), domain.decontamination_n),
-        *[v for v in (contamination_validator(domain),) if v is not None],
+        *[v for v in (contamination_validator(domain, embeddings),) if v is not None],
         *([ComputationValidator(domain.task, required=verify == "required")] if verify != "off" else []),
         *([self_consistency] if self_consistency is not None else []),
     ])
@@ -512,7 +567,7 @@ def validate_submission(path: Path, domain: Domain, expected_n: int | None = Non
 __all__ = [
     "Verdict", "Validator", "Pipeline", "LengthValidator", "SchemaValidator", "InstructionValidator",
     "InjectionValidator", "INJECTION_PATTERNS", "FinalLineValidator",
-    "AnswerAgreementValidator", "ExactDedupValidator", "NearDuplicateValidator", "NgramDecontaminationValidator", "ContaminationValidator",
+    "AnswerAgreementValidator", "ExactDedupValidator", "MaskedEmbeddings", "NearDuplicateValidator", "NgramDecontaminationValidator", "ContaminationValidator",
     "contamination_validator", "decontamination_settings", "default_pipeline", "reason_key",
     "validate_submission", "SubmissionReport", "SubmissionError", "DataAgentError", "record_schema",
 ]
