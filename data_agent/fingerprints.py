@@ -56,6 +56,14 @@ SKETCH_BITS = 1024
 NUMBER_PERM = 64
 SKETCH_SEED = 0
 FORMAT_VERSION = 1
+WIRE_N = 8
+"""Words per n-gram of the test items' wire-audit n-grams (``test_ngrams``)."""
+WIRE_MIN_RUN = 5
+"""Consecutive test n-grams an outbound text must hold to be stopped: a span of
+``WIRE_N + WIRE_MIN_RUN - 1`` (12) words of one test item."""
+WIRE_COMMON_DF = 3
+"""An n-gram found in this many test items or more is boilerplate (a textbook's
+standing assumptions), not a test item's own text, and is left out."""
 
 _LATEX_CMD_RE = re.compile(r"\\[a-zA-Z]+")
 _WORD_RE = re.compile(r"[a-z0-9]+")
@@ -124,6 +132,39 @@ def embedding_text(text: str) -> str:
     return re.sub(r"\d+", "0", text)
 
 
+def word_ngram_hashes(text: str, n: int = WIRE_N) -> np.ndarray:
+    """The 64-bit hashes of ``text``'s word ``n``-grams (:func:`content_words`,
+    numbers kept), in text order: the first 8 bytes of the SHA-1 of the words
+    joined by spaces (the hashes of ``decontamination.json``, as integers)."""
+    words = content_words(text)
+    if len(words) < n:
+        return np.zeros(0, dtype=np.uint64)
+    return np.array([int.from_bytes(hashlib.sha1(" ".join(words[i:i + n]).encode()).digest()[:8], "big")
+                     for i in range(len(words) - n + 1)], dtype=np.uint64)
+
+
+def test_ngrams(texts: Iterable[str], exclude: Iterable[str] = ()) -> np.ndarray:
+    """The sorted word n-gram hashes of the test items ``texts`` for the wire
+    audit, minus boilerplate (in :data:`WIRE_COMMON_DF` items or more) and minus
+    those of ``exclude`` (texts that may legitimately go out)."""
+    df: Counter = Counter()
+    for t in texts:
+        df.update(set(word_ngram_hashes(t).tolist()))
+    drop = set()
+    for t in exclude:
+        drop.update(word_ngram_hashes(t).tolist())
+    keep = sorted(h for h, n in df.items() if n < WIRE_COMMON_DF and h not in drop)
+    return np.array(keep, dtype=np.uint64)
+
+
+def wire_hashes(items: list[tuple[str, str, str]], seed_texts: Iterable[str] = ()) -> np.ndarray:
+    """The wire audit's n-grams: the test items', minus those of the validation
+    items and the seeds, which engineers and teachers may legitimately be shown."""
+    items = list(items)
+    return test_ngrams((t for _, s, t in items if s == "test"),
+                       [*seed_texts, *(t for _, s, t in items if s != "test")])
+
+
 def signatures(shingle_sets: list[set[bytes]]) -> np.ndarray:
     """MinHash signatures of ``shingle_sets``: ``(n, NUM_PERM)`` uint32 (an empty
     set gets datasketch's empty signature, which matches nothing)."""
@@ -167,12 +208,13 @@ def _b64(a: np.ndarray) -> str:
     return base64.b64encode(np.ascontiguousarray(a).tobytes()).decode("ascii")
 
 
-def build(items: Iterable[tuple[str, str, str]], embed: Callable[[list[str]], np.ndarray] | None = None
-          ) -> dict[str, Any]:
+def build(items: Iterable[tuple[str, str, str]], embed: Callable[[list[str]], np.ndarray] | None = None,
+          seed_texts: Iterable[str] = ()) -> dict[str, Any]:
     """The content of ``fingerprints.json`` for ``items`` (``(id, split, text)``).
 
     ``embed`` (default: :func:`data_agent.embeddings.embed`) maps texts to unit
-    embeddings; only their sketches are kept."""
+    embeddings; only their sketches are kept. ``seed_texts``: the pack's seed
+    problems, whose n-grams the wire audit's test n-grams leave out."""
     from . import embeddings
 
     items = list(items)
@@ -196,6 +238,8 @@ def build(items: Iterable[tuple[str, str, str]], embed: Callable[[list[str]], np
                    "text": "numbers masked"},
         "numbers": {"num_perm": NUMBER_PERM, "seed": MINHASH_SEED, "scheme": SCHEME},
         "common": sorted(shingle_hash(sh) for sh in common),
+        "test_ngrams": {"n": WIRE_N, "min_run": WIRE_MIN_RUN, "common_df": WIRE_COMMON_DF,
+                        "hashes": _b64(wire_hashes(items, seed_texts).astype(">u8"))},
         "items": [{"id": i, "split": s, "shingles": len(sh), "minhash": _b64(sig), "sketch": _b64(k),
                    "numbers": len(ns), "numbers_minhash": _b64(nsig)}
                   for (i, s, _), sh, sig, k, ns, nsig in zip(items, sets, sigs, sk, nums, nsigs)],
@@ -215,6 +259,9 @@ class EvalFingerprints:
     number_sigs: np.ndarray
     common: frozenset = frozenset()
     """Hashes of the common shingles (:func:`common_shingles`), left out of a checked text."""
+    wire_ngrams: np.ndarray | None = None
+    """The test items' sorted word n-gram hashes for the wire audit (:func:`test_ngrams`);
+    ``None`` for a pack built before they existed."""
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "fingerprints.json") -> "EvalFingerprints":
@@ -250,11 +297,24 @@ class EvalFingerprints:
         common = data.get("common", [])
         if not isinstance(common, list) or not all(isinstance(h, str) for h in common):
             raise FingerprintError(f"{where}: common: expected a list of shingle hashes")
+        wire = None
+        tn = data.get("test_ngrams")
+        if tn is not None:
+            try:
+                if tn.get("n") != WIRE_N or tn.get("min_run") != WIRE_MIN_RUN:
+                    raise ValueError(f"n {tn.get('n')!r}, min_run {tn.get('min_run')!r}; this version reads "
+                                     f"{WIRE_N} and {WIRE_MIN_RUN}")
+                raw = base64.b64decode(tn["hashes"], validate=True)
+                if len(raw) % 8:
+                    raise ValueError("not a whole number of 64-bit hashes")
+                wire = np.frombuffer(raw, dtype=">u8").astype(np.uint64)
+            except (AttributeError, KeyError, TypeError, ValueError) as e:
+                raise FingerprintError(f"{where}: test_ngrams: malformed ({e})") from None
         return cls(ids, splits, np.array(sizes, dtype=np.int64),
                    np.stack(sigs) if sigs else np.zeros((0, NUM_PERM), np.uint32),
                    np.stack(sks) if sks else np.zeros((0, SKETCH_BITS // 8), np.uint8),
                    np.array(nn, dtype=np.int64),
-                   np.stack(nsigs) if nsigs else np.zeros((0, NUMBER_PERM), np.uint32), frozenset(common))
+                   np.stack(nsigs) if nsigs else np.zeros((0, NUMBER_PERM), np.uint32), frozenset(common), wire)
 
     @classmethod
     def load(cls, path: Path) -> "EvalFingerprints":
@@ -270,7 +330,23 @@ class EvalFingerprints:
         keep = np.array([s == split for s in self.splits], dtype=bool)
         return EvalFingerprints([i for i, k in zip(self.ids, keep) if k], [split] * int(keep.sum()),
                                 self.sizes[keep], self.sigs[keep], self.sketches[keep], self.n_numbers[keep],
-                                self.number_sigs[keep], self.common)
+                                self.number_sigs[keep], self.common, self.wire_ngrams)
+
+    def test_run(self, text: str) -> int:
+        """The longest run of consecutive word n-grams of ``text`` that are test
+        items' own (:data:`WIRE_MIN_RUN` or more: a long span of a test item);
+        0 without ``wire_ngrams``."""
+        if self.wire_ngrams is None or not len(self.wire_ngrams):
+            return 0
+        hashes = word_ngram_hashes(text)
+        if not len(hashes):
+            return 0
+        hit = np.isin(hashes, self.wire_ngrams, assume_unique=False)
+        best = run = 0
+        for h in hit:
+            run = run + 1 if h else 0
+            best = max(best, run)
+        return best
 
     def containments(self, text_shingles: set[bytes]) -> np.ndarray:
         """Estimated share of each item's shingles found in a text with these

@@ -28,6 +28,7 @@ from .engineer import EngineerContext, Feedback, Plan, make_engineer
 from .errors import DataAgentError
 from .generators.generate import generate_for_plan
 from .generators.engine.llm_session import TeacherStopped
+from .generators.engine.wire_audit import WireAudit
 from .generators.engine.factory import make_teacher_session
 from .records import JsonlAppender, atomic_write_json, truncate_torn_tail, write_submission
 from .report import write_report
@@ -336,6 +337,13 @@ def _run(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter) -> P
     try:
         engineer = make_engineer(cfg.engineer, run_dir=run_dir, cache_dir=cfg.teachers.cache_dir,
                                  use_cache=cfg.teachers.use_cache)
+        # Every outbound engineer and teacher request is checked against the test items' n-grams first.
+        audit = WireAudit(domain.fingerprints, run_dir / "audit.json")
+        if getattr(session, "runner", None) is not None:
+            session.runner.wire_audit = audit
+        if hasattr(engineer, "wire_audit"):
+            engineer.wire_audit = audit
+        audit.flush()
         try:
             return _steps(run_dir, cfg, domain, reporter, state, t_start, student, session, engineer)
         except TeacherStopped as e:
@@ -615,6 +623,7 @@ def build_metrics(run_dir: Path, cfg: RunConfig, domain: Domain, state: RunState
         "best_iteration": best,
         "selection": SELECTION_RULE,
         "trajectory": trajectory(base_val, history),
+        "wire_audit": (read_audit(run_dir / "audit.json").get("wire") or {}),
         "stopping": {"patience": cfg.patience, "iterations_planned": cfg.iterations,
                      "iterations_run": len(iters), **(state.data.get("stopping") or {})},
         "test": {

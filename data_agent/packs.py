@@ -411,20 +411,34 @@ def init_domain(name: str, val: Path, test: Path, task: str, *, seeds: Path | No
 FINGERPRINTS_FILE = "fingerprints.json"
 
 
+def fingerprint_inputs(dom: Any, reason: str) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """What a pack's fingerprints are built from: ``(id, split, input)`` of every
+    validation and test item as the student sees it (the test split read once,
+    under an unsealed block giving ``reason``), and the seeds' problem and
+    solution texts (teacher context, which the wire audit's test n-grams leave out)."""
+    from .domain import unsealed_test
+
+    with unsealed_test(reason):
+        items = ([(it.id, "val", it.input) for it in dom.val_items()]
+                 + [(it.id, "test", it.input) for it in dom.test_items()])
+    seeds = []
+    for row in dom.seeds():
+        view = dom.task.seed_view(row)
+        seeds.append(f"{view.get('problem', '')}\n{view.get('solution', '')}")
+    return items, seeds
+
+
 def write_fingerprints(pack_dir: Path, embed: Any = None) -> dict[str, Any]:
     """Build ``fingerprints.json`` (:mod:`data_agent.fingerprints`) from the
     pack's validation and test items as the student sees them, and name it in
     ``pack.json`` (``decontamination.fingerprints``, with its sha256). Reads the
     test split once, under an unsealed block that says why. Returns the counts."""
     from . import fingerprints
-    from .domain import unsealed_test
 
     pack_dir = Path(pack_dir)
     dom = load_domain(pack_dir, verify=True)
-    with unsealed_test("building the pack's per-item decontamination fingerprints"):
-        items = ([(it.id, "val", it.input) for it in dom.val_items()]
-                 + [(it.id, "test", it.input) for it in dom.test_items()])
-    fp = fingerprints.build(items, embed)
+    items, seeds = fingerprint_inputs(dom, "building the pack's per-item decontamination fingerprints")
+    fp = fingerprints.build(items, embed, seed_texts=seeds)
     path = pack_dir / FINGERPRINTS_FILE
     path.write_text(json.dumps(fp, separators=(",", ":")) + "\n", encoding="utf-8")
     manifest = json.loads((pack_dir / "pack.json").read_text(encoding="utf-8"))

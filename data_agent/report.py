@@ -221,6 +221,12 @@ def render_markdown(metrics: dict[str, Any]) -> str:
                          f"{r['selection']} | {r['cost']['requests']} | {r['cost']['tokens']} | "
                          f"{r['cost']['dollars']:.4f} | {_pct(r['val']['accuracy'])} [{_pct(ci[0])}, {_pct(ci[1])}] | "
                          f"{100 * r['gain_over_best_before']:+.1f} pts |")
+    wire = metrics.get("wire_audit") or {}
+    if wire:
+        roles = ", ".join(f"{r} {n}" for r, n in (wire.get("checked_by_role") or {}).items()) or "none"
+        lines += ["", f"Wire audit: {wire.get('checked', 0)} outbound requests checked against the test items' "
+                      f"n-grams before they were sent ({roles}); {len(wire.get('blocked') or [])} stopped. Rule: "
+                      f"{wire.get('rule', '')}."]
     st = metrics.get("stopping") or {}
     if st:
         if st.get("reason"):

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import DataAgentError
 from .heuristic import EngineerContext, Feedback, HeuristicEngineer
 from ..plan import DIFFICULTY_LEVELS, PLAN_SCHEMA, SELECTION_POLICIES, Plan, PlanError, validate_plan
+from ..generators.engine.wire_audit import WireAuditError
 from .methods import BUCKETS, cards, improved
 
 if TYPE_CHECKING:
@@ -328,6 +329,8 @@ class LLMEngineer:
                  timeout: float = 180.0, max_retries: int = 5, teacher: Any = None):
         from ..generators.teachers.specs import SpecError, parse_spec, require_key
 
+        self.wire_audit: Any = None
+        """Checks each request before it is sent (:mod:`data_agent.generators.engine.wire_audit`; set by the loop)."""
         try:
             self.spec = parse_spec(spec)
         except SpecError:
@@ -398,6 +401,8 @@ class LLMEngineer:
         for k in range(asks):
             try:
                 resp = self._ask(messages)
+            except WireAuditError:
+                raise  # test text in the engineer's request: the run stops, never falls back
             except Exception as e:  # noqa: BLE001 - circuit open, budget, backend bug: fall back, visibly
                 from ..logging_utils import redact
 
@@ -466,6 +471,7 @@ class LLMEngineer:
             self._client = TeacherClient(
                 self.spec, config, cache_dir=self.cache_dir, use_cache=self.use_cache,
                 meter_path=self.run_dir / "engineer" / "meter.json" if self.run_dir is not None else None)
+        self._client.wire_audit = self.wire_audit
         return self._client
 
     def _build_teacher(self) -> tuple[Any, bool]:

@@ -126,6 +126,8 @@ class TeacherClient:
             self.cache = ResponseCache(Path(cache_dir if cache_dir is not None else home_dir() / "cache")
                                        / "teacher.sqlite")
         self.meter = CostMeter(meter_path)
+        self.wire_audit: Any = None
+        """Checks every request before it is sent (set by the loop: :mod:`data_agent.generators.engine.wire_audit`)."""
         self.budget = budget or Budget()
 
     def build_teacher(self, **options: Any) -> Any:
@@ -147,7 +149,8 @@ class TeacherClient:
 
     def runner(self, teacher: Any) -> TeacherRunner:
         """The runner of ``teacher`` with this client's settings, cache, budget, meter and prices."""
-        return TeacherRunner(teacher, self.config, self.cache, self.budget, self.meter, prices=self.prices)
+        return TeacherRunner(teacher, self.config, self.cache, self.budget, self.meter, prices=self.prices,
+                             wire_audit=self.wire_audit)
 
     def close(self) -> None:
         """Save the meter and close the cache."""

@@ -418,8 +418,12 @@ class TeacherRunner:
 
     def __init__(self, teacher: Any, config: RunnerConfig | None = None, cache: ResponseCache | None = None,
                  budget: Budget | None = None, meter: CostMeter | None = None, progress: Any = None, *,
-                 prices: PriceTable | None = None, clock: Callable[[], float] = time.monotonic):
+                 prices: PriceTable | None = None, clock: Callable[[], float] = time.monotonic,
+                 wire_audit: Any = None):
         self.teacher = teacher
+        self.wire_audit = wire_audit
+        """A :class:`~data_agent.generators.engine.wire_audit.WireAudit` that sees every request before it is
+        sent (or answered from the cache), or ``None``."""
         self.config = config or RunnerConfig()
         self.cache = cache
         self.budget = budget or Budget()
@@ -446,6 +450,8 @@ class TeacherRunner:
             BudgetExceeded: a budget limit was reached (same).
         """
         requests = list(requests)
+        if self.wire_audit is not None:  # before anything leaves the process; raises WireAuditError
+            self.wire_audit.check_all(requests)
         cfg = self.config
         st = _RunState(cfg, len(requests))
         results: list[TeacherResponse | None] = [None] * len(requests)
