@@ -361,8 +361,9 @@ class RunConfig(_Checked):
                 "spec (openai:<model>, anthropic:<model>, openai-compatible:<url>@<model>, hf:<model>, ...).",
         "cli": "--teacher"})
     engineer: str = field(default="heuristic", metadata={
-        "help": "Engineer spec: heuristic (default; the offline planner/reflector) or a model spec like "
-                "--teacher's.", "cli": "--engineer"})
+        "help": "Engineer spec: heuristic (default; the offline planner/reflector), uniform (the control: the "
+                "records spread evenly over the topics, no reflection) or a model spec like --teacher's.",
+        "cli": "--engineer"})
     scaffold: str = field(default="adapt", metadata={
         "help": "LLM engineers: adapt (every plan cites a method card from data_agent/engineer/cards/ and says how "
                 "it adapts it, and takes it from another bucket when validation did not improve) or open (the "

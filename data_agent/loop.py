@@ -390,7 +390,7 @@ def _steps(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter, st
                               source_subject=domain.manifest.get("sources", {}), base_val=base_val,
                               history=list(history),
                               selection={"policy": cfg.selection, "overgenerate": cfg.overgenerate},
-                              scaffold=cfg.scaffold)
+                              scaffold=cfg.scaffold, seed_ids=[str(r.get("id", "")) for r in domain.seeds()])
         # plan / reflect
         if not state.done(f"iter-{it:02d}/plan"):
             if it == 1:
@@ -425,6 +425,8 @@ def _steps(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter, st
                 consistency = SelfConsistencyValidator(domain.task, session.solve, cfg.teachers.self_consistency,
                                                        cfg.teachers.agreement)
             pipeline = default_pipeline(domain, earlier, verify=cfg.teachers.verify, self_consistency=consistency)
+            if callable(getattr(session, "use_plan", None)):  # new skills, guidance and seeds of the plan
+                session.use_plan(plan)
             sel_ctx = _selection_context(run_dir, state, student, plan, cfg)
             session.meter.ensure_iteration(it)  # the iteration's own counts and budget (kept across a resume)
             with reporter.progress(f"iteration {it}: generating", plan.n_records) as update:

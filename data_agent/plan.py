@@ -47,11 +47,22 @@ def difficulty_level(difficulty: int) -> DifficultyLevel:
     return DIFFICULTY_LEVELS.get(int(difficulty), DIFFICULTY_LEVELS[DEFAULT_DIFFICULTY])
 
 
+PLAN_VERSION = 2
+"""The plan schema's version: 2 added per-allocation skills of the engineer's own
+(``description``), teacher ``guidance``, grounding ``seeds`` and the method
+``card`` each applies, and the plan's ``method`` and ``selection``."""
+MAX_DESCRIPTION = 300
+MAX_GUIDANCE = 500
+"""Characters of teacher guidance an allocation may add to the teacher prompt."""
+MAX_SEEDS = 4
+
 PLAN_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": f"https://data-agent.local/schemas/plan-v{PLAN_VERSION}.json",
     "title": "data-agent plan",
     "type": "object",
     "properties": {
+        "schema_version": {"const": PLAN_VERSION},
         "iteration": {"type": "integer", "minimum": 1},
         "n_records": {"type": "integer", "minimum": 1},
         "teacher": {"type": "string", "minLength": 1},
@@ -67,6 +78,12 @@ PLAN_SCHEMA: dict[str, Any] = {
                     "difficulty": {"type": "integer", "minimum": min(DIFFICULTY_LEVELS),
                                    "maximum": max(DIFFICULTY_LEVELS)},
                     "why": {"type": "string"},
+                    "description": {"type": "string", "maxLength": MAX_DESCRIPTION},
+                    "guidance": {"type": "string", "maxLength": MAX_GUIDANCE},
+                    "seeds": {"type": "array", "items": {"type": "string", "minLength": 1},
+                              "maxItems": MAX_SEEDS},
+                    "card": {"type": "string"},
+                    "adaptation": {"type": "string", "maxLength": MAX_GUIDANCE},
                 },
                 "required": ["topic", "count", "difficulty"],
                 "additionalProperties": False,
@@ -122,6 +139,14 @@ class Allocation:
     difficulty: int
     subject: str = ""
     why: str = ""
+    description: str = ""
+    """A skill of the engineer's own (not in the pack): what it covers (LLM teachers only)."""
+    guidance: str = ""
+    """Added to the teacher prompt of this allocation's requests."""
+    seeds: list[str] = field(default_factory=list)
+    """Seed ids the teacher grounds on (style examples), instead of a random pick."""
+    card: str = ""
+    adaptation: str = ""
 
 
 @dataclass
@@ -145,7 +170,11 @@ class Plan:
         for key in ("method", "selection"):
             if d[key] is None:
                 del d[key]
-        return d
+        for a in d["allocations"]:  # a version-1 allocation stays as it was
+            for key in ("description", "guidance", "seeds", "card", "adaptation"):
+                if not a[key]:
+                    del a[key]
+        return {"schema_version": PLAN_VERSION, **d}
 
     def selection_choice(self, default_policy: str = "first") -> tuple[str, float]:
         """(policy, over-generation factor) of this plan."""
@@ -155,6 +184,7 @@ class Plan:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Plan":
         validate_plan(d)
+        d = {k: v for k, v in d.items() if k != "schema_version"}
         return cls(**{**d, "allocations": [Allocation(**a) for a in d["allocations"]]})
 
 

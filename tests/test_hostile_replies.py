@@ -239,15 +239,20 @@ def test_generation_with_hostile_replies_goes_on_and_stores_nothing_unsafe(tmp_p
 # ------------------------------------------------------------------------------- end to end
 
 
+_CALLS = __import__("itertools").count()
+
+
 def _hostile_science_responder(messages: list[dict[str, str]], schema: dict | None) -> str:
     """Valid science problems, but a server that reflects the API key in every
-    problem text, and, by a hash of the prompt, a lone surrogate, an over-long
-    problem or an injection."""
+    problem text, and, in turn (by the order calls arrive, so that each kind
+    comes up in any four calls), a lone surrogate, an injection or an
+    over-long problem."""
     import hashlib
     import re
 
     prompt = next(m["content"] for m in messages if m["role"] == "user")
-    h = int(hashlib.sha256(prompt.encode()).hexdigest()[:12], 16)
+    k = next(_CALLS)
+    h = int(hashlib.sha256(prompt.encode()).hexdigest()[:12], 16) // 8 * 8 + k % 4
     variation = re.search(r"Variation (\d+)", prompt)
     answer = round(1 + (h % 90_000) / 1000, 3)
     tag = variation.group(1) if variation else str(h)

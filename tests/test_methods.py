@@ -110,3 +110,38 @@ def test_the_trajectory_tells_new_families_from_local_tweaks():
     assert [r["kind"] for r in rows] == ["new family", "local tweak", "new family"]
     assert [r["card"] for r in rows] == ["format-drills", "format-drills", "k-center"]
     assert rows[2]["gain_over_best_before"] == pytest.approx(-0.05) and rows[0]["cost"]["requests"] == 10
+
+
+def test_plan_v2_fields_are_bounded_and_new_skills_need_an_llm_teacher():
+    from data_agent.engineer import UniformEngineer
+    from data_agent.plan import Plan, PlanError, validate_plan
+
+    base = {"iteration": 1, "n_records": 2, "teacher": "t", "rationale": "r",
+            "allocations": [{"topic": "a", "count": 2, "difficulty": 1}]}
+    ok = {**base, "allocations": [{"topic": "a", "count": 2, "difficulty": 1, "guidance": "short",
+                                   "seeds": ["s1"], "description": "what it covers", "card": "curriculum"}]}
+    p = Plan.from_dict(ok)
+    assert p.to_dict()["schema_version"] == 2 and p.allocations[0].seeds == ["s1"]
+    assert Plan.from_dict(p.to_dict()).to_dict() == p.to_dict()  # round trip, version key included
+    assert "guidance" not in Plan.from_dict(base).to_dict()["allocations"][0]  # a v1 allocation stays as it was
+    for bad, where in (({"guidance": "x" * 501}, "allocations/0/guidance"),
+                       ({"seeds": ["a", "b", "c", "d", "e"]}, "allocations/0/seeds")):
+        with pytest.raises(PlanError, match=f"plan: {where}"):
+            validate_plan({**base, "allocations": [{**base["allocations"][0], **bad}]})
+    # a new skill: only for an LLM teacher, and only with a description
+    reply = {"allocations": [{"topic": "hydraulics", "count": 8, "difficulty": 1}], "rationale": "r",
+             "method": {"card": "evol-breadth", "adaptation": "a neighbouring skill"}}
+    ctx = _ctx()
+    ctx.teacher = "openai:gpt-x"
+    assert "propose a new skill: give it a `description`" in check_reply(reply, ctx)[1]
+    reply["allocations"][0]["description"] = "pressure in fluids"
+    plan, err = check_reply(reply, ctx)
+    assert err is None and plan["allocations"][0]["description"] == "pressure in fluids"
+    ctx.teacher = "symbolic"
+    assert "the symbolic teacher writes only its own topics" in check_reply(reply, ctx)[1]
+    ctx.teacher, ctx.seed_ids = "openai:gpt-x", ["seed-1"]
+    reply["allocations"][0]["seeds"] = ["seed-9"]
+    assert "unknown seed id(s) 'seed-9'" in check_reply(reply, ctx)[1]
+    # the uniform control: an even spread at difficulty 1, the same every iteration
+    u = UniformEngineer().plan(_ctx())
+    assert [(a.topic, a.count, a.difficulty) for a in u.allocations] == [("thermo", 8, 1)] and u.method is None

@@ -3,14 +3,15 @@
 from typing import Any
 
 from ..plan import PLAN_SCHEMA, Allocation, Plan, PlanError, TopicInfo, validate_plan
-from .heuristic import EngineerContext, Feedback, HeuristicEngineer
+from .heuristic import EngineerContext, Feedback, HeuristicEngineer, UniformEngineer
 
-__all__ = ["EngineerContext", "Feedback", "HeuristicEngineer", "TopicInfo", "PLAN_SCHEMA", "Allocation", "Plan",
+__all__ = ["EngineerContext", "Feedback", "HeuristicEngineer", "UniformEngineer", "TopicInfo", "PLAN_SCHEMA", "Allocation", "Plan",
            "PlanError", "validate_plan", "make_engineer"]
 
 
 def make_engineer(spec: str | None, **kw: Any):
     """Engineer from a CLI spec: ``heuristic`` (offline) -> :class:`HeuristicEngineer`;
+    ``uniform`` -> :class:`UniformEngineer` (the control: an even spread, no reflection);
     a model spec (``openai:<model>``, ``anthropic:<model>``,
     ``openai-compatible:<base_url>@<model>``, ``vllm:<model>``, ``hf:<model>``)
     -> :class:`~data_agent.engineer.llm.LLMEngineer` with ``kw`` (``run_dir``,
@@ -18,6 +19,8 @@ def make_engineer(spec: str | None, **kw: Any):
     without any network call; a bad spec raises :class:`DataAgentError`."""
     if spec in ("heuristic", "", None):
         return HeuristicEngineer()
+    if spec == "uniform":
+        return UniformEngineer()
     from .llm import LLMEngineer
 
     return LLMEngineer(str(spec), **kw)

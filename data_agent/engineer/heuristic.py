@@ -64,6 +64,8 @@ class EngineerContext:
     selection: dict[str, Any] | None = None
     """The run's selection policy and over-generation (``--selection``,
     ``--overgenerate``), which a plan keeps unless it names its own."""
+    seed_ids: list[str] = field(default_factory=list)
+    """The pack's seed ids (an allocation may ground its teacher requests on some)."""
     scaffold: str = "adapt"
     """``adapt``: an LLM engineer's every plan cites a method card and rotates
     buckets when validation did not improve; ``open``: the choice is free."""
@@ -216,3 +218,27 @@ class HeuristicEngineer:
                  method=method, selection=selection)
         validate_plan(p.to_dict())
         return p
+
+
+class UniformEngineer:
+    """The "does the engineer help at all" control: the same total records
+    spread evenly over every topic, at difficulty 1, every iteration, with no
+    reflection and no method card (``--engineer uniform``)."""
+
+    name = "uniform"
+
+    def plan(self, ctx: EngineerContext) -> Plan:
+        topics = sorted(ctx.topics)
+        counts = largest_remainder({t: 1.0 for t in topics}, ctx.n_records)
+        allocs = [Allocation(topic=t, subject=ctx.topics[t].subject, count=counts[t], difficulty=1,
+                             why="uniform baseline") for t in topics if counts[t] > 0]
+        p = Plan(iteration=ctx.iteration, n_records=ctx.n_records, teacher=ctx.teacher, allocations=allocs,
+                 rationale=f"Uniform baseline: {ctx.n_records} records spread evenly over {len(allocs)} topics at "
+                           "difficulty 1, whatever validation says.",
+                 changes=["none: the uniform baseline does not reflect"] if ctx.iteration > 1 else [],
+                 selection=ctx.selection)
+        validate_plan(p.to_dict())
+        return p
+
+    def reflect(self, ctx: EngineerContext, feedback: Feedback) -> Plan:
+        return self.plan(ctx)

@@ -49,7 +49,7 @@ __all__ = ["LLMEngineer", "LLM_PLAN_SCHEMA", "ENGINEER_SPEC_FORMS", "STRATEGY_FA
 
 logger = logging.getLogger(__name__)
 
-ENGINEER_SPEC_FORMS = ("heuristic", "openai:<model>", "anthropic:<model>", "openai-compatible:<base_url>@<model>",
+ENGINEER_SPEC_FORMS = ("heuristic", "uniform", "openai:<model>", "anthropic:<model>", "openai-compatible:<base_url>@<model>",
                        "vllm:<model path or name>", "hf:<model path or name>")
 
 FILLED_IN = ("iteration", "n_records", "teacher")
@@ -98,10 +98,22 @@ def check_reply(doc: Any, ctx: EngineerContext) -> tuple[dict[str, Any] | None, 
     if err is not None:
         where = "/".join(map(str, err.absolute_path)) or "(root)"
         return None, f"schema violation at {where}: {err.message[:300]}"
-    unknown = sorted({a["topic"] for a in doc["allocations"] if a["topic"] not in ctx.topics})
+    llm_teacher = ctx.teacher != "symbolic" and not ctx.teacher.startswith("pool:")
+    unknown = sorted({a["topic"] for a in doc["allocations"] if a["topic"] not in ctx.topics
+                      and not (llm_teacher and str(a.get("description", "")).strip())})
     if unknown:
+        extra = ("; or propose a new skill: give it a `description` (what it covers)" if llm_teacher else
+                 " (the symbolic teacher writes only its own topics)")
         return None, (f"unknown topic name(s) {', '.join(repr(t) for t in unknown)}; use only: "
-                      f"{', '.join(sorted(ctx.topics))}")
+                      f"{', '.join(sorted(ctx.topics))}{extra}")
+    known_seeds = set(ctx.seed_ids)
+    bad_seeds = sorted({sid for a in doc["allocations"] for sid in a.get("seeds", []) if sid not in known_seeds})
+    if bad_seeds:
+        return None, (f"unknown seed id(s) {', '.join(repr(x) for x in bad_seeds[:5])}; ground on seeds listed in the "
+                      f"user message only")
+    bad_cards = sorted({a["card"] for a in doc["allocations"] if a.get("card") and a["card"] not in cards()})
+    if bad_cards:
+        return None, f"unknown method card(s) {', '.join(map(repr, bad_cards))} in allocations"
     total = sum(a["count"] for a in doc["allocations"])
     if total != ctx.n_records:
         return None, (f"the allocation counts add up to {total}, but they must add up to exactly "
@@ -117,8 +129,15 @@ def check_reply(doc: Any, ctx: EngineerContext) -> tuple[dict[str, Any] | None, 
             if a.get("why") and a["why"] not in m["why"]:
                 m["why"] = f"{m['why']}; {a['why']}" if m["why"] else a["why"]
         else:
+            info = ctx.topics.get(a["topic"])
             merged[key] = {"topic": a["topic"], "count": a["count"], "difficulty": a["difficulty"],
-                           "subject": ctx.topics[a["topic"]].subject, "why": str(a.get("why", ""))}
+                           "subject": info.subject if info else str(a.get("subject", "")),
+                           "why": str(a.get("why", ""))}
+            for extra in ("description", "guidance", "card", "adaptation"):
+                if str(a.get(extra, "")).strip():
+                    merged[key][extra] = str(a[extra]).strip()
+            if a.get("seeds"):
+                merged[key]["seeds"] = list(a["seeds"])
     plan = {"iteration": ctx.iteration, "n_records": ctx.n_records, "teacher": ctx.teacher,
             "allocations": list(merged.values()), "rationale": doc["rationale"].strip(),
             "changes": [str(c) for c in doc.get("changes", [])]}
@@ -192,7 +211,13 @@ def system_prompt(ctx: EngineerContext, reflect: bool) -> str:
         "- a topic may appear twice only with different difficulties;\n"
         "- difficulty is 1, 2 or 3 (levels described in the user message);\n"
         "- `why` says, per allocation, which validation sources it serves and why this amount;\n"
-        "- optionally, `\"selection\": {\"policy\": ..., \"overgenerate\": <1 to 4>}` has the teacher write "
+        "- optionally, per allocation: `guidance` (at most 500 characters) is added to the teacher's prompt for "
+        "it, `seeds` (up to 4 seed ids from the user message) are the style examples it grounds on, and `card` and "
+        "`adaptation` say which method card it applies and how;\n"
+        + ("- with this LLM teacher you may propose a new skill: an allocation whose `topic` is a new name, with a "
+           "`description` (at most 300 characters) of what it covers;\n"
+           if ctx.teacher != "symbolic" and not ctx.teacher.startswith("pool:") else "")
+        + "- optionally, `\"selection\": {\"policy\": ..., \"overgenerate\": <1 to 4>}` has the teacher write "
         "`overgenerate` times each count of valid problems and keeps the count with the policy: "
         + ", ".join(SELECTION_POLICIES) + " (verified_first: answers checked by a program first; k_center: the "
         "most diverse; loss/el2n: those the student finds hardest; coverage: every sub-skill once before repeats)."
@@ -230,6 +255,10 @@ def user_prompt(ctx: EngineerContext, feedback: Feedback | None = None) -> str:
         info = ctx.topics[t]
         topic_lines.append(f"| {t} | {info.subject} | {', '.join(info.sources) or '-'} |")
     parts.append(f"# Topics ({len(ctx.topics)})\n\n" + "\n".join(topic_lines))
+    if ctx.seed_ids:
+        shown = ctx.seed_ids[:40]
+        parts.append(f"# Seed ids ({len(ctx.seed_ids)}; an allocation's `seeds` may name up to 4)\n\n"
+                     + ", ".join(shown) + (" ..." if len(ctx.seed_ids) > len(shown) else ""))
     parts.append("# Difficulty levels\n\n" + "\n".join(f"{k}: {v.label}" for k, v in DIFFICULTY_LEVELS.items()))
     parts.append("# Base student (before any training), validation split\n\n"
                  + _metrics_table(ctx.base_val, ctx.source_subject))

@@ -77,6 +77,7 @@ _SCIENCE = PromptTemplate(
     ),
     user=(
         "Write ONE new {subject} problem on the topic \"{topic}\".\n"
+        "{topic_description}"
         "Difficulty {difficulty}/3 ({difficulty_label}).\n"
         "Variation {variation}: set it in {scenario}, {own_details}.\n\n"
         "Fields of the JSON object:\n{fields_doc}\n\n"

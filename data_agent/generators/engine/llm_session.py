@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import random
 import threading
 from pathlib import Path
 from typing import Any
@@ -159,11 +160,25 @@ class LLMSession:
 
         return [s for s in seeds if clean(domain.task.seed_view(s)["problem"])]
 
+    def use_plan(self, plan: Any) -> None:
+        """Take the plan's allocations' own parts: a new skill's description,
+        teacher guidance and grounding seeds (by topic and difficulty)."""
+        self._extras = {}
+        for a in plan.allocations:
+            if a.topic not in self._topics and a.description:
+                self._topics[a.topic] = TopicInfo(subject=a.subject, sources=[], description=a.description)
+            self._extras[(a.topic, a.difficulty)] = {"guidance": a.guidance, "seeds": list(a.seeds)}
+
     def build(self, topic: str, difficulty: int, attempt: int, seed: int, iteration: int) -> TeacherRequest:
         """The request for one new problem on ``topic`` at ``difficulty``."""
         info = self._topics.get(topic)
         subject = info.subject if info else ""
-        examples = pick_examples(self.seeds, info.sources if info else [], seed)
+        extra = getattr(self, "_extras", {}).get((topic, difficulty), {})
+        by_id = {str(s.get("id", "")): s for s in self.seeds}
+        grounded = [by_id[i] for i in extra.get("seeds", []) if i in by_id]
+        examples = grounded[:2] if grounded else pick_examples(self.seeds, info.sources if info else [], seed)
+        if len(grounded) > 2:  # more than two named: a different pair per request
+            examples = random.Random(f"grounded:{seed}").sample(grounded, 2)
         messages = render_messages(self.template, self.domain.task, domain=self.domain.name,
                                    instruction=self.domain.instruction, topic=topic, subject=subject,
                                    difficulty=difficulty, seed=seed, examples=examples,
@@ -173,6 +188,10 @@ class LLMSession:
                 "attempt": attempt, "seed": seed, "iteration": iteration,
                 "examples": [str(e.get("id", "")) for e in examples]}
         schema = self.domain.task.problem_schema
+        if extra.get("guidance"):
+            messages = (messages[0], {"role": "user", "content": f"{messages[1]['content']}\n\nGuidance from the "
+                                                                  f"data engineer: {extra['guidance']}"})
+            meta["guidance"] = True
         if self.ask_computation:
             schema = with_computation(schema)
             messages = (messages[0], {"role": "user", "content": f"{messages[1]['content']}\n\n{COMPUTATION_PROMPT}"})
