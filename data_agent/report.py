@@ -239,7 +239,8 @@ def render_markdown(metrics: dict[str, Any]) -> str:
         lines += ["", f"Stopping: {said}"]
     lines += ["", "## What the engineer changed", ""]
     for it in metrics["iterations"]:
-        lines.append(f"- iteration {it['iteration']}: " + "; ".join(it["plan"]["changes"] or ["initial plan"]))
+        lines.append(f"- iteration {it['iteration']}: " + "; ".join(it["plan"]["changes"] or (
+            ["initial plan"] if it["iteration"] == 1 else ["no change listed by the engineer"])))
     per = t["final"].get("per_source", {})
     if per:
         lines += ["", "## Test accuracy per source", "", "| source | n | base | final |", "|---|---|---|---|"]
