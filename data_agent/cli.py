@@ -355,6 +355,13 @@ def _click_errors() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...
 
 def main() -> None:
     _setup_env()
+    import signal
+    import threading
+
+    from .ui import on_interrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, on_interrupt)
     usage_errors, exits, aborts = _click_errors()
     try:
         rc = app(standalone_mode=False)  # an interrupt comes back as the exit code 130, not as an exception

@@ -29,6 +29,7 @@ from .errors import DataAgentError
 from .generators.generate import generate_for_plan
 from .generators.engine.llm_session import TeacherStopped
 from .generators.engine.wire_audit import WireAudit
+from .ui import check_interrupted
 from .generators.engine.factory import make_teacher_session
 from .records import JsonlAppender, atomic_write_json, truncate_torn_tail, write_submission
 from .report import write_report
@@ -81,6 +82,7 @@ class RunState:
         self.data["steps"][step] = info
         self.data["order"].append(step)
         self.save()
+        check_interrupted()  # a Ctrl+C that a library swallowed stops the run here, the step saved
 
     def set(self, key: str, value: Any) -> None:
         self.data[key] = value

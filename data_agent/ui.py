@@ -12,6 +12,25 @@ import time
 from typing import Callable, Iterator
 
 from rich.console import Console
+
+INTERRUPTED = threading.Event()
+"""Set by the first Ctrl+C (:func:`on_interrupt`) and never cleared in a process."""
+
+
+def on_interrupt(signum: int, frame: object) -> None:
+    """The SIGINT handler of the command line: remember the interrupt, then
+    raise KeyboardInterrupt where the program is. Remembering it matters: an
+    interrupt raised where Python discards exceptions (a finaliser, a library
+    that catches everything) is still honoured at the next step boundary
+    (:func:`check_interrupted`)."""
+    INTERRUPTED.set()
+    raise KeyboardInterrupt
+
+
+def check_interrupted() -> None:
+    """Raise KeyboardInterrupt if Ctrl+C was pressed since the process started."""
+    if INTERRUPTED.is_set():
+        raise KeyboardInterrupt
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 PROGRESS_INTERVAL_ENV = "DATA_AGENT_PROGRESS_INTERVAL"

@@ -239,3 +239,39 @@ def test_ctrl_c_exits_130_with_the_resume_hint_and_the_run_resumes(tmp_path, da_
                         capture_output=True, text=True, timeout=300)
     assert cp.returncode == 0, cp.stderr[-2000:]
     assert json.loads((run_dir / "state.json").read_text())["status"] == "done"
+
+
+def test_a_swallowed_ctrl_c_still_stops_the_run_at_the_next_step(tmp_path):
+    """The command line's SIGINT handler remembers the interrupt: if a library
+    discards the KeyboardInterrupt, the next finished step (saved first) raises
+    it again; and a teacher call on the event loop is interrupted at once."""
+    import os
+    import signal
+    import threading
+    import time
+
+    from data_agent import ui
+    from data_agent.generators.engine.runner import run_interruptible
+    from data_agent.loop import RunState
+
+    state = RunState(tmp_path)
+    try:
+        ui.INTERRUPTED.set()
+        with pytest.raises(KeyboardInterrupt):
+            state.mark("base/eval-val", {"accuracy": 0.0})
+        assert "base/eval-val" in RunState(tmp_path).data["steps"]  # saved before the stop
+        ui.INTERRUPTED.clear()
+
+        async def busy():
+            t = time.time()
+            while time.time() - t < 3:
+                pass
+            return "finished"
+
+        threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        with pytest.raises(KeyboardInterrupt):
+            run_interruptible(busy())
+        assert ui.INTERRUPTED.is_set()
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+    finally:
+        ui.INTERRUPTED.clear()

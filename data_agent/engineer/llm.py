@@ -328,7 +328,9 @@ def _run_coro(coro: Any) -> Any:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
+        from ..generators.engine.runner import run_interruptible
+
+        return run_interruptible(coro)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coro).result()
 

@@ -30,6 +30,7 @@ from ..records import JsonlAppender, Record, read_pool
 from ..tasks import Task
 from ..validators import Pipeline
 from ..validators.verify import COMPUTATION_SCHEMA
+from .engine.runner import run_interruptible
 from .selection import SelectionContext, check_policy, select
 from .selection import summary as selection_summary
 from .teachers.sanitise import clean_value
@@ -170,7 +171,7 @@ def generate_for_plan(plan: Plan, domain: Domain, *, teacher_name: str, call: Te
                 attempts[i] += 1
         if not batch:
             return 0
-        responses = asyncio.run(call([b[1] for b in batch]))
+        responses = run_interruptible(call([b[1] for b in batch]))
         made: list[tuple[int, Record, bool]] = []  # (allocation, record, still to check)
         for (i, req, k, seed), resp in zip(batch, responses):
             a = allocs[i]

@@ -44,7 +44,7 @@ from ..teachers.prices import PriceTable
 from ..teachers.specs import parse_spec
 from .budget import Budget, BudgetExceeded
 from .client import TeacherClient, default_runner_config
-from .runner import CircuitOpen, RunnerConfig
+from .runner import CircuitOpen, RunnerConfig, run_interruptible
 
 __all__ = ["LLMSession", "TeacherStopped", "SOLUTION_SCHEMA"]
 
@@ -263,7 +263,7 @@ class LLMSession:
 
     def call_sync(self, requests: list[TeacherRequest]) -> list[TeacherResponse]:
         """Blocking :meth:`call` (from a thread without a running loop)."""
-        return asyncio.run(self.call(requests))
+        return run_interruptible(self.call(requests))
 
     # ----------------------------------------------------------------- interface
 

@@ -40,6 +40,8 @@ import json
 import logging
 import math
 import random
+import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -66,15 +68,34 @@ __all__ = [
     "TeacherRunner",
     "backoff_delay",
     "parse_json_text",
+    "run_interruptible",
 ]
 
 logger = logging.getLogger(__name__)
+
+
+def run_interruptible(coro: Any) -> Any:
+    """``asyncio.run(coro)`` without asyncio's own SIGINT handling (which turns
+    Ctrl+C into a cancellation of the main task): on the main thread, SIGINT
+    raises KeyboardInterrupt at once and is remembered
+    (:func:`data_agent.ui.on_interrupt`), as it is outside the loop."""
+    from ...ui import on_interrupt
+
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return asyncio.run(coro)  # off the main thread, or a handler of our own is in place already
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        return asyncio.run(coro)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # --------------------------------------------------------------------------- config
 
 
 @dataclass
+
 class RunnerConfig(RunnerSettings):
     """How the runner drives a teacher: the settings a run chooses (concurrency,
     rate limits, retries, timeout, re-asks, cache; the fields of
@@ -507,7 +528,7 @@ class TeacherRunner:
         else:
             loop_running = True
         if not loop_running:
-            return asyncio.run(self.run(requests))
+            return run_interruptible(self.run(requests))
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
             return pool.submit(asyncio.run, self.run(requests)).result()
 
