@@ -255,6 +255,7 @@ def test_a_swallowed_ctrl_c_still_stops_the_run_at_the_next_step(tmp_path):
     from data_agent.loop import RunState
 
     state = RunState(tmp_path)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as a fresh process has it
     try:
         ui.INTERRUPTED.set()
         with pytest.raises(KeyboardInterrupt):
@@ -275,3 +276,4 @@ def test_a_swallowed_ctrl_c_still_stops_the_run_at_the_next_step(tmp_path):
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
     finally:
         ui.INTERRUPTED.clear()
+        signal.signal(signal.SIGINT, previous)
