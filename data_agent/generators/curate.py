@@ -178,14 +178,7 @@ class PoolSession:
                 atomic_write_json(meta_path, {"path": str(self.path), "sha256": digest, "records": len(self.records)})
             done = read_pool(store / "pool.jsonl")
             for r in done:  # replay through the stateful validators (duplicates within the pool)
-                pipeline.checked += 1
-                if r.accepted:
-                    pipeline.accepted += 1
-                    for v in pipeline.validators:
-                        if hasattr(v, "accept"):
-                            v.accept(r)
-                else:
-                    pipeline.count_replayed(r.verdicts)
+                pipeline.replay(r)
         out = store / "pool.jsonl" if store is not None else None
         appender = JsonlAppender(out) if out is not None else None
         todo = self.records[len(done):]

@@ -133,15 +133,9 @@ def generate_for_plan(plan: Plan, domain: Domain, *, teacher_name: str, call: Te
         if i is None:
             continue
         attempts[i] = max(attempts[i], r.attempt + 1)
-        pipeline.checked += 1
         if r.accepted:
             accepted[i].append(r)
-            pipeline.accepted += 1
-            for v in pipeline.validators:
-                if hasattr(v, "accept"):
-                    v.accept(r)
-        else:
-            pipeline.count_replayed(r.verdicts)
+        pipeline.replay(r)
     requests_made = sum(attempts.values())
     cap = {i: max(4, math.ceil(a.count * 3)) for i, a in enumerate(allocs)}
     exhausted: set[int] = set()

@@ -31,7 +31,7 @@ from ..errors import DataAgentError
 from ..records import EvalItem, Record, Verdict
 
 __all__ = ["FAILURE_CLASSES", "AnswerAgreementValidator", "FinalLineValidator", "Task", "TaskError", "clip",
-           "ebnf_bounded", "expressions_equivalent", "get_task", "is_looping", "known_kinds", "register", "task_for_schema"]
+           "ebnf_bounded", "expressions_equivalent", "read_literal", "get_task", "is_looping", "known_kinds", "register", "task_for_schema"]
 
 
 class TaskError(DataAgentError):
@@ -263,7 +263,7 @@ class Task:
         this task's answer type, or ``None`` when it is not one."""
         if not isinstance(text, str):
             return text
-        ok, value = _literal(text)
+        ok, value = read_literal(text)
         return value if ok else text.strip()
 
     def value_agrees(self, value: Any, known: Any) -> bool:
@@ -310,11 +310,16 @@ class AnswerAgreementValidator:
 # --------------------------------------------------------------------------- helpers
 
 
-def _literal(text: str) -> tuple[bool, Any]:
+def read_literal(text: Any, limit: int = 100_000) -> tuple[bool, Any]:
+    """``(True, value)`` when ``text`` is a string that reads as a Python literal
+    (``ast.literal_eval``, at most ``limit`` characters), else ``(False, None)``;
+    never raises."""
     import ast
 
+    if not isinstance(text, str):
+        return False, None
     s = text.strip()
-    if not s or len(s) > 100_000:
+    if not s or len(s) > limit:
         return False, None
     try:
         return True, ast.literal_eval(s)

@@ -64,12 +64,11 @@ ending with the answer line, and the output as a Python literal in a string.
 
 from __future__ import annotations
 
-import ast
 import re
 from typing import Any, ClassVar, Mapping
 
 from ..records import EvalItem
-from .base import Task, clip, is_looping, register
+from .base import Task, clip, is_looping, read_literal, register
 
 OPEN, CLOSE = "[ANSWER]", "[/ANSWER]"
 MAX_LITERAL_CHARS = 4_000
@@ -93,15 +92,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 def parse_literal(text: Any) -> Any:
     """``(True, value)`` when ``text`` reads as a Python literal (at most
     :data:`MAX_LITERAL_CHARS` characters), else ``(False, None)``; never raises."""
-    if not isinstance(text, str):
-        return False, None
-    s = text.strip()
-    if not s or len(s) > MAX_LITERAL_CHARS:
-        return False, None
-    try:
-        return True, ast.literal_eval(s)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return False, None
+    return read_literal(text, MAX_LITERAL_CHARS)
 
 
 def literals_equal(a: Any, b: Any) -> bool:

@@ -441,6 +441,18 @@ class Pipeline:
         self.rejections[reason_key] += 1
         self.reasons[reason_key] += 1
 
+    def replay(self, record: Record) -> None:
+        """Count a record read back from a pool file (a resumed run) as it was
+        judged then; an accepted one is remembered by the stateful validators."""
+        self.checked += 1
+        if record.accepted:
+            self.accepted += 1
+            for v in self.validators:
+                if hasattr(v, "accept"):
+                    v.accept(record)
+        else:
+            self.count_replayed(record.verdicts)
+
     def count_replayed(self, verdicts: list[dict[str, Any]]) -> None:
         """Count a rejected record read back from a pool file (a resumed run)."""
         bad = next((v for v in verdicts if not v.get("ok")), {})
