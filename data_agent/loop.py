@@ -25,6 +25,7 @@ from typing import Any, Iterator
 from .config import RunConfig, apply_overrides, settings
 from .domain import Domain, load_domain, read_audit, stratified_subset, unsealed_test
 from .engineer import EngineerContext, Feedback, Plan, make_engineer
+from .engineer.methods import plateau
 from .errors import DataAgentError
 from .generators.generate import generate_for_plan
 from .generators.engine.llm_session import TeacherStopped
@@ -382,7 +383,7 @@ def _steps(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter, st
     for it in range(1, cfg.iterations + 1):
         stop = stopping_decision([base_val] + [h["val"] for h in history], cfg.patience)
         if stop:
-            state.set("stopping", {"after_iteration": it - 1, "reason": stop, "patience": cfg.patience})
+            state.set("stopping", {"after_iteration": it - 1, "reason": stop, "by": "rule", "patience": cfg.patience})
             reporter.info(f"stopping before iteration {it}: {stop}")
             break
         d = run_dir / f"iter-{it:02d}"
@@ -406,6 +407,12 @@ def _steps(run_dir: Path, cfg: RunConfig, domain: Domain, reporter: Reporter, st
             atomic_write_json(d / "plan.json", plan.to_dict())
             state.mark(f"iter-{it:02d}/plan")
         plan = Plan.from_dict(json.loads((d / "plan.json").read_text()))
+        if plan.stops():  # the engineer's own decision: no data is made for this plan
+            why = f"the engineer decided to stop: {plan.stopping['reason']}"
+            state.set("stopping", {"after_iteration": it - 1, "reason": why, "by": "engineer",
+                                   "patience": cfg.patience})
+            reporter.info(f"stopping before iteration {it}: {why}")
+            break
         reporter.info(f"[bold]iteration {it}[/]: {plan.rationale}")
 
         # generate + validate + select
@@ -525,7 +532,8 @@ SELECTION_RULE = (f"best {SELECTION_ORDER[0][1]} (ties: "
 def trajectory(base_val: dict[str, Any], history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per iteration: the method card and its bucket, whether it is a
     new family (a card no earlier plan applied) or a local tweak, what changed,
-    the selection, the teacher's cost and the validation outcome with its interval."""
+    the selection, the plan's stopping decision, the teacher's cost and the
+    validation outcome with its interval."""
     rows, used, best = [], set(), base_val["accuracy"]
     for h in history:
         method = h["plan"].get("method") or {}
@@ -537,6 +545,8 @@ def trajectory(base_val: dict[str, Any], history: list[dict[str, Any]]) -> list[
         rows.append({"iteration": h["iteration"], "card": card, "bucket": method.get("bucket", ""), "kind": kind,
                      "adaptation": method.get("adaptation", ""), "changes": h["plan"].get("changes", []),
                      "selection": (h["plan"].get("selection") or {}).get("policy", "first"),
+                     "stopping": h["plan"].get("stopping") or {"decision": "continue",
+                                                               "reason": "the plan names no decision"},
                      "cost": {k: usage.get(k, 0) for k in ("requests", "tokens", "dollars")},
                      "val": {"accuracy": v["accuracy"], "accuracy_ci95": v.get("accuracy_ci95"),
                              "format_compliance": v.get("format_compliance")},
@@ -547,22 +557,12 @@ def trajectory(base_val: dict[str, Any], history: list[dict[str, Any]]) -> list[
 
 def stopping_decision(vals: list[dict[str, Any]], patience: int | None) -> str:
     """Why the loop stops now (``""``: go on). ``vals``: the base student's
-    validation metrics, then each finished iteration's. An iteration gains
-    beyond the interval when its accuracy is above the upper end of the 95% CI
-    of the best accuracy before it; ``patience`` iterations in a row without
-    such a gain stop the loop."""
+    validation metrics, then each finished iteration's. ``patience`` iterations in
+    a row without a gain beyond the interval (:func:`~data_agent.engineer.methods.plateau`)
+    stop the loop."""
     if not patience or len(vals) <= patience:
         return ""
-    best = vals[0]
-    since = 0
-    for v in vals[1:]:
-        hi = (best.get("accuracy_ci95") or [None, best["accuracy"]])[1]
-        if v["accuracy"] > hi:
-            best, since = v, 0
-        else:
-            since += 1
-            if v["accuracy"] > best["accuracy"]:
-                best = v
+    since, best = plateau(vals)
     if since >= patience:
         return (f"{since} iteration(s) in a row without a validation gain beyond the interval (best accuracy "
                 f"{best['accuracy']:.3f}, 95% CI upper end {(best.get('accuracy_ci95') or [0, best['accuracy']])[1]:.3f})")

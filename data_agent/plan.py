@@ -50,11 +50,16 @@ def difficulty_level(difficulty: int) -> DifficultyLevel:
 PLAN_VERSION = 2
 """The plan schema's version: 2 added per-allocation skills of the engineer's own
 (``description``), teacher ``guidance``, grounding ``seeds`` and the method
-``card`` each applies, and the plan's ``method`` and ``selection``."""
+``card`` each applies, and the plan's ``method``, ``selection`` and ``stopping``
+decision (all optional, so a plan written before any of them still reads)."""
 MAX_DESCRIPTION = 300
 MAX_GUIDANCE = 500
 """Characters of teacher guidance an allocation may add to the teacher prompt."""
 MAX_SEEDS = 4
+STOP_DECISIONS = ("continue", "stop")
+"""A plan's ``stopping.decision``: ``continue`` (run this plan) or ``stop`` (the
+engineer expects no more from new data: the loop ends before this plan's data is
+made, and the run goes on to choose its best iteration and score the test split)."""
 
 PLAN_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -108,6 +113,15 @@ PLAN_SCHEMA: dict[str, Any] = {
                 "overgenerate": {"type": "number", "minimum": 1, "maximum": MAX_OVERGENERATE},
             },
             "required": ["policy"],
+            "additionalProperties": False,
+        },
+        "stopping": {
+            "type": "object",
+            "properties": {
+                "decision": {"enum": list(STOP_DECISIONS)},
+                "reason": {"type": "string", "minLength": 1, "maxLength": 1000},
+            },
+            "required": ["decision", "reason"],
             "additionalProperties": False,
         },
     },
@@ -164,10 +178,17 @@ class Plan:
     """``{"policy": ..., "overgenerate": ...}``: generate ``overgenerate`` times
     each allocation's count of valid records, then keep its count with the
     policy; ``None``: the run's ``--selection`` with no over-generation."""
+    stopping: dict[str, Any] | None = None
+    """The engineer's stopping decision, ``{"decision": "continue"|"stop", "reason"}``
+    (:data:`STOP_DECISIONS`); ``None`` (a plan from before the field): continue."""
+
+    def stops(self) -> bool:
+        """Whether the engineer decided to stop instead of running this plan."""
+        return (self.stopping or {}).get("decision") == "stop"
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        for key in ("method", "selection"):
+        for key in ("method", "selection", "stopping"):
             if d[key] is None:
                 del d[key]
         for a in d["allocations"]:  # a version-1 allocation stays as it was
@@ -194,6 +215,9 @@ def validate_plan(d: dict[str, Any]) -> None:
     if err is not None:
         where = "/".join(map(str, err.absolute_path)) or "plan"
         raise PlanError(f"plan: {where}: {err.message}")
+    if (d.get("stopping") or {}).get("decision") == "stop" and d["iteration"] == 1:
+        raise PlanError("plan: stopping: iteration 1 cannot stop (no student has been trained on data yet); "
+                        "decide 'continue'")
     total = sum(a["count"] for a in d["allocations"])
     if total != d["n_records"]:
         raise PlanError(f"plan: allocations add up to {total} records, n_records is {d['n_records']}")

@@ -237,6 +237,10 @@ def render_markdown(metrics: dict[str, Any]) -> str:
         else:
             said = f"no stopping rule (--patience unset): all {st['iterations_run']} iterations ran."
         lines += ["", f"Stopping: {said}"]
+        decisions = [f"- iteration {r['iteration']}: {r['stopping']['decision']}: {r['stopping']['reason']}"
+                     for r in traj if r.get("stopping")]
+        if decisions:
+            lines += ["", "The engineer's stopping decision in each plan:", "", *decisions]
     lines += ["", "## What the engineer changed", ""]
     for it in metrics["iterations"]:
         lines.append(f"- iteration {it['iteration']}: " + "; ".join(it["plan"]["changes"] or (

@@ -115,3 +115,52 @@ def test_the_scaffold_comparison_runs_with_scripted_replies(tmp_path):
     rows = {line.split(" | ")[0].strip("| "): line for line in cp.stdout.splitlines() if line.startswith("| --scaffold")}
     assert " | 2 (k-center, self-instruct) | " in rows["--scaffold adapt"], cp.stdout
     assert " | 0 (none) | " in rows["--scaffold open"], cp.stdout
+
+
+def test_the_engineer_decides_to_stop(tmp_path, da_home, monkeypatch):
+    """The plan's own stopping decision: "stop" in the first plan is re-asked
+    (nothing is trained yet); "stop" when reflecting ends the run before that
+    plan's data is made, and metrics, report and export say so."""
+    calls: list[str] = []
+
+    def responder(messages, schema):
+        if not (schema and schema.get("title") == "data-agent plan (model reply)"):
+            return default_responder(messages, schema)
+        user = next(m["content"] for m in messages if m["role"] == "user")
+        it = int(re.search(r"Write the plan for iteration (\d+)", user).group(1))
+        reasked = len(messages) > 2
+        calls.append(f"{it}{'r' if reasked else ''}")
+        decision = "stop" if (it == 1 and not reasked) or it == 2 else "continue"
+        return json.dumps({"rationale": f"scripted plan {it}", "changes": [],
+                           "method": {"card": "format-drills", "adaptation": "answer lines first"},
+                           "allocations": [{"topic": "dynamics", "count": 8, "difficulty": 1}],
+                           "stopping": {"decision": decision, "reason": f"scripted decision {it}"}})
+
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    from data_agent.export import read_run
+    from data_agent.loop import specialize
+
+    with ProviderEmulator(api_key=KEY, responder=responder) as emu:
+        cfg = load_config("smoke", overrides={"iterations": 3})
+        cfg.engineer = f"openai-compatible:{emu.base_url_openai}@emu-engineer"
+        cfg.teacher = f"openai-compatible:{emu.base_url_openai}@emu-teacher"
+        cfg.teachers.cache_dir = str(tmp_path / "cache")
+        run = specialize(cfg, run_dir=tmp_path / "run")
+
+    assert calls == ["1", "1r", "2"]
+    t1 = json.loads((run / "engineer" / "iter-01.json").read_text())
+    assert '"stop" in the first plan' in t1["asks"][0]["error"]
+    assert json.loads((run / "iter-01" / "plan.json").read_text())["stopping"] == {
+        "decision": "continue", "reason": "scripted decision 1"}
+    p2 = json.loads((run / "iter-02" / "plan.json").read_text())
+    assert p2["stopping"]["decision"] == "stop"
+    assert not (run / "iter-02" / "pool.jsonl").exists() and not (run / "iter-03").exists()
+    m = json.loads((run / "metrics.json").read_text())
+    assert m["stopping"]["by"] == "engineer" and m["stopping"]["after_iteration"] == 1
+    assert m["stopping"]["reason"] == "the engineer decided to stop: scripted decision 2"
+    assert [i["iteration"] for i in m["iterations"]] == [1] and m["best_iteration"] == 1
+    assert m["trajectory"][0]["stopping"]["decision"] == "continue"
+    report = (run / "report.md").read_text()
+    assert "Stopping: stopped after iteration 1 of 3: the engineer decided to stop: scripted decision 2." in report
+    assert "- iteration 1: continue: scripted decision 1" in report
+    assert read_run(run).metrics["stopping"]["by"] == "engineer"  # a plan-only iteration folder exports

@@ -145,3 +145,53 @@ def test_plan_v2_fields_are_bounded_and_new_skills_need_an_llm_teacher():
     # the uniform control: an even spread at difficulty 1, the same every iteration
     u = UniformEngineer().plan(_ctx())
     assert [(a.topic, a.count, a.difficulty) for a in u.allocations] == [("thermo", 8, 1)] and u.method is None
+
+
+def test_every_plan_names_its_stopping_decision_and_the_heuristic_stops_by_rule():
+    from data_agent.engineer import UniformEngineer
+    from data_agent.plan import Plan, PlanError, validate_plan
+
+    eng = HeuristicEngineer()
+    p = eng.plan(_ctx())
+    assert p.stopping["decision"] == "continue" and not p.stops()
+    assert UniformEngineer().plan(_ctx()).stopping["decision"] == "continue"
+    flat = _hist((_val(0.0, 0.5), "format-drills", "generation"))
+    flat[0]["plan"] = p.to_dict()
+    r = eng.reflect(_ctx(flat), Feedback(val=flat[0]["val"]))
+    assert r.stopping == {"decision": "continue", "reason": "1 iteration(s) in a row without a validation gain "
+                          "beyond the interval (best 0.000); a new method may still help"}
+    gain = _hist((_val(0.5, 0.9), "format-drills", "generation"))  # above the base's CI upper end (0.1)
+    gain[0]["plan"] = p.to_dict()
+    assert "gained beyond the interval" in eng.reflect(_ctx(gain), Feedback(val=gain[0]["val"])).stopping["reason"]
+    solved = _hist((_val(1.0, 1.0), "format-drills", "generation"))
+    solved[0]["plan"] = p.to_dict()
+    assert eng.reflect(_ctx(solved), Feedback(val=solved[0]["val"])).stops()
+    # a budget with less left than the last iteration spent: another iteration would run out midway
+    doc = {"costs": {"iteration": {"calls": 30, "dollars": 0.5},
+                     "budget_left": {"max_calls": {"limit": 100, "used": 80, "left": 20}}}}
+    r = eng.reflect(_ctx(flat), Feedback(val=flat[0]["val"], document=doc))
+    assert r.stops() and r.stopping["reason"].startswith("the max_calls budget has 20 left, less than the last "
+                                                         "iteration spent (30)")
+    doc["costs"]["budget_left"]["max_calls"]["left"] = 40
+    assert not eng.reflect(_ctx(flat), Feedback(val=flat[0]["val"], document=doc)).stops()
+    # the schema: a known decision with a reason; the first plan cannot stop; an older plan reads as continue
+    base = {"iteration": 2, "n_records": 2, "teacher": "t", "rationale": "r",
+            "allocations": [{"topic": "a", "count": 2, "difficulty": 1}]}
+    assert Plan.from_dict({**base, "stopping": {"decision": "stop", "reason": "why"}}).stops()
+    assert not Plan.from_dict(base).stops() and "stopping" not in Plan.from_dict(base).to_dict()
+    for bad, msg in (({"decision": "pause", "reason": "x"}, "plan: stopping/decision"),
+                     ({"decision": "stop"}, "plan: stopping: 'reason' is a required property")):
+        with pytest.raises(PlanError, match=msg):
+            validate_plan({**base, "stopping": bad})
+    with pytest.raises(PlanError, match="plan: stopping: iteration 1 cannot stop"):
+        validate_plan({**base, "iteration": 1, "stopping": {"decision": "stop", "reason": "x"}})
+    # an LLM reply: a missing decision is "continue", said so; the first plan's "stop" is refused
+    plan, err = check_reply(_reply("self-instruct"), _ctx())
+    assert plan["stopping"] == {"decision": "continue", "reason": "the engineer's reply named no stopping decision"}
+    plan, err = check_reply({**_reply("self-instruct"), "stopping": {"decision": "stop", "reason": "done"}}, _ctx())
+    assert plan is None and '"stop" in the first plan' in err
+    # a stop makes no data, so the bucket rotation after a plateau does not apply to it
+    plan, err = check_reply({**_reply("evol-depth"), "stopping": {"decision": "stop", "reason": " flat "}}, _ctx(flat))
+    assert err is None and plan["stopping"] == {"decision": "stop", "reason": "flat"}
+    assert "another bucket" in check_reply({**_reply("evol-depth"), "stopping": {"decision": "continue",
+                                                                                  "reason": "x"}}, _ctx(flat))[1]

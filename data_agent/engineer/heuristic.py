@@ -15,7 +15,7 @@ from typing import Any
 from ..domain import largest_remainder
 from ..plan import Allocation, Plan, TopicInfo, validate_plan
 from .methods import card as get_card
-from .methods import heuristic_card
+from .methods import heuristic_card, plateau
 
 CARD_SELECTION = {"k-center": {"policy": "k_center", "overgenerate": 2.0},
                   "loss-el2n": {"policy": "loss", "overgenerate": 2.0},
@@ -44,6 +44,33 @@ def _method(ctx: "EngineerContext") -> tuple[dict[str, Any], dict[str, Any] | No
     c = get_card(card_id)
     return ({"card": c.id, "bucket": c.bucket, "adaptation": how},
             CARD_SELECTION.get(c.id, ctx.selection))
+
+
+def _stopping(ctx: "EngineerContext", feedback: "Feedback | None") -> dict[str, str]:
+    """The heuristic's stopping decision, by rule: stop when a set budget has less
+    left than the last iteration spent of it (another iteration would run out
+    midway), or when validation is solved; continue otherwise, saying how long
+    validation has gone without a gain beyond the interval (the run's
+    ``--patience`` rule, applied by the loop before each plan, acts on that)."""
+    if feedback is None or not ctx.history:
+        return {"decision": "continue", "reason": "first plan: no student has been trained on data yet"}
+    costs = (feedback.document or {}).get("costs") or {}
+    spent = costs.get("iteration") or {}
+    names = {"max_calls": ("calls", "requests"), "max_total_tokens": ("tokens",), "max_dollars": ("dollars",)}
+    for key, left in sorted((costs.get("budget_left") or {}).items()):
+        used = next((spent[k] for k in names.get(key, ()) if spent.get(k) is not None), None)
+        if used and left.get("left", 0) < used:
+            return {"decision": "stop", "reason": f"the {key} budget has {left['left']:g} left, less than the last "
+                                                  f"iteration spent ({used:g}): another would run out midway"}
+    last = ctx.history[-1]["val"]
+    if last.get("accuracy", 0) >= 1.0:
+        return {"decision": "stop", "reason": "validation accuracy is 1.000: nothing is left to learn on it"}
+    since, best = plateau([ctx.base_val or {"accuracy": 0.0}] + [h["val"] for h in ctx.history])
+    if since == 0:
+        return {"decision": "continue", "reason": f"iteration {ctx.history[-1]['iteration']} gained beyond the "
+                                                  f"interval (validation accuracy {last['accuracy']:.3f})"}
+    return {"decision": "continue", "reason": f"{since} iteration(s) in a row without a validation gain beyond the "
+                                              f"interval (best {best['accuracy']:.3f}); a new method may still help"}
 
 
 @dataclass
@@ -149,7 +176,7 @@ class HeuristicEngineer:
         method, selection = _method(ctx)
         p = Plan(iteration=ctx.iteration, n_records=ctx.n_records, teacher=ctx.teacher, allocations=allocs,
                  rationale=rationale + f" Method: {method['card']} ({method['adaptation']}).", changes=[],
-                 method=method, selection=selection)
+                 method=method, selection=selection, stopping=_stopping(ctx, None))
         validate_plan(p.to_dict())
         return p
 
@@ -215,7 +242,7 @@ class HeuristicEngineer:
         p = Plan(iteration=ctx.iteration, n_records=ctx.n_records, teacher=ctx.teacher, allocations=allocs,
                  rationale=rationale + f" Method: {method['card']} ({method['adaptation']}).",
                  changes=changes or ["no topic changed by more than a quarter of its budget"],
-                 method=method, selection=selection)
+                 method=method, selection=selection, stopping=_stopping(ctx, feedback))
         validate_plan(p.to_dict())
         return p
 
@@ -236,7 +263,8 @@ class UniformEngineer:
                  rationale=f"Uniform baseline: {ctx.n_records} records spread evenly over {len(allocs)} topics at "
                            "difficulty 1, whatever validation says.",
                  changes=["none: the uniform baseline does not reflect"] if ctx.iteration > 1 else [],
-                 selection=ctx.selection)
+                 selection=ctx.selection,
+                 stopping={"decision": "continue", "reason": "the uniform baseline runs every iteration"})
         validate_plan(p.to_dict())
         return p
 

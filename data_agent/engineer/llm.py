@@ -141,6 +141,16 @@ def check_reply(doc: Any, ctx: EngineerContext) -> tuple[dict[str, Any] | None, 
     plan = {"iteration": ctx.iteration, "n_records": ctx.n_records, "teacher": ctx.teacher,
             "allocations": list(merged.values()), "rationale": doc["rationale"].strip(),
             "changes": [str(c) for c in doc.get("changes", [])]}
+    stopping = doc.get("stopping")
+    if stopping:
+        if stopping["decision"] == "stop" and ctx.iteration == 1:
+            return None, ('`stopping.decision` is "stop" in the first plan: no student has been trained on data yet; '
+                          'decide "continue"')
+        if not str(stopping["reason"]).strip():
+            return None, "`stopping.reason` is empty: say why you continue or stop"
+        plan["stopping"] = {"decision": stopping["decision"], "reason": str(stopping["reason"]).strip()}
+    else:
+        plan["stopping"] = {"decision": "continue", "reason": "the engineer's reply named no stopping decision"}
     method = doc.get("method")
     if method:
         if method.get("card") not in cards():
@@ -150,7 +160,7 @@ def check_reply(doc: Any, ctx: EngineerContext) -> tuple[dict[str, Any] | None, 
     elif ctx.scaffold == "adapt":
         return None, ("`method` is missing: cite one method card by id in `method.card` and say in "
                       "`method.adaptation` how this plan adapts it")
-    if ctx.scaffold == "adapt" and ctx.history:
+    if ctx.scaffold == "adapt" and ctx.history and plan["stopping"]["decision"] != "stop":  # a stop makes no data
         vals = [ctx.base_val or {"accuracy": 0.0}] + [h["val"] for h in ctx.history]
         last_bucket = str((ctx.history[-1]["plan"].get("method") or {}).get("bucket", ""))
         if not improved(vals) and last_bucket and plan["method"]["bucket"] == last_bucket:
@@ -197,7 +207,8 @@ def _metrics_table(val: dict[str, Any] | None, source_subject: dict[str, str]) -
 def system_prompt(ctx: EngineerContext, reflect: bool) -> str:
     fields = ('{"allocations": [{"topic": "<a listed topic name>", "count": <integer >= 0>, '
               '"difficulty": <1, 2 or 3>, "why": "<one sentence>"}, ...], '
-              '"rationale": "<why this plan>", "changes": ["<one change and its reason>", ...]}')
+              '"rationale": "<why this plan>", "changes": ["<one change and its reason>", ...], '
+              '"stopping": {"decision": "continue" or "stop", "reason": "<why>"}}')
     text = (
         f"You are the data engineer of a small student language model for the domain '{ctx.domain_name}'. "
         "Each iteration you decide which training problems a teacher model writes for the student: how many "
@@ -220,7 +231,11 @@ def system_prompt(ctx: EngineerContext, reflect: bool) -> str:
         + "- optionally, `\"selection\": {\"policy\": ..., \"overgenerate\": <1 to 4>}` has the teacher write "
         "`overgenerate` times each count of valid problems and keeps the count with the policy: "
         + ", ".join(SELECTION_POLICIES) + " (verified_first: answers checked by a program first; k_center: the "
-        "most diverse; loss/el2n: those the student finds hardest; coverage: every sub-skill once before repeats)."
+        "most diverse; loss/el2n: those the student finds hardest; coverage: every sub-skill once before repeats);\n"
+        "- `stopping` is your stopping decision: \"continue\" runs this plan; from iteration 2 on, \"stop\" ends the "
+        "run before this plan's data is made (when you expect no gain from more data, e.g. validation has not "
+        "improved beyond its interval under several different methods), and the best iteration so far is kept. "
+        "Say why in `reason`."
     )
     listing = "\n".join(f"- {c.brief()}" for c in sorted(cards().values(), key=lambda c: (c.bucket, c.id)))
     if ctx.scaffold == "adapt":
@@ -472,7 +487,7 @@ class LLMEngineer:
             h = self.heuristic.reflect(ctx, feedback) if feedback is not None else self.heuristic.plan(ctx)
             plan = Plan(iteration=h.iteration, n_records=h.n_records, teacher=h.teacher, allocations=h.allocations,
                         rationale=f"{note}. {h.rationale}", changes=[note, *h.changes], method=h.method,
-                        selection=h.selection)
+                        selection=h.selection, stopping=h.stopping)
             validate_plan(plan.to_dict())
             transcript["result"] = {"source": "heuristic fallback", "asks": n, "reason": reason}
         transcript["plan"] = plan.to_dict()

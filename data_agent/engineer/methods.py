@@ -99,6 +99,23 @@ def improved(vals: list[Mapping[str, Any]]) -> bool:
     return vals[-1]["accuracy"] > max(v["accuracy"] for v in vals[:-1])
 
 
+def plateau(vals: list[Mapping[str, Any]]) -> tuple[int, Mapping[str, Any]]:
+    """``(iterations in a row without a gain beyond the interval, the best result)``
+    over ``vals`` (the base student's validation metrics first, then each finished
+    iteration's). An iteration gains beyond the interval when its accuracy is above
+    the upper end of the 95% CI of the best accuracy before it."""
+    best, since = vals[0], 0
+    for v in vals[1:]:
+        hi = (best.get("accuracy_ci95") or [None, best["accuracy"]])[1]
+        if v["accuracy"] > hi:
+            best, since = v, 0
+        else:
+            since += 1
+            if v["accuracy"] > best["accuracy"]:
+                best = v
+    return since, best
+
+
 def heuristic_card(iteration: int, base_val: Mapping[str, Any] | None, history: list[Mapping[str, Any]]
                    ) -> tuple[str, str]:
     """The card the heuristic engineer applies, by rule, and how (its adaptation):
