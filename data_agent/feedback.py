@@ -57,12 +57,20 @@ def failure_sample(rows: Sequence[Mapping[str, Any]], k: int = SAMPLE_SIZE, seed
     return out
 
 
+BUDGET_USAGE = {"max_calls": ("calls", "requests"), "max_total_tokens": ("tokens",), "max_dollars": ("dollars",)}
+"""Each budget setting and the usage counters that count against it (the first one present)."""
+
+
+def budget_used(usage: Mapping[str, Any], key: str) -> Any:
+    """What ``usage`` (a teacher's totals, or one iteration's) spent of budget ``key``."""
+    return next((usage[k] for k in BUDGET_USAGE[key] if usage.get(k) is not None), 0)
+
+
 def _budget_left(usage: Mapping[str, Any], budgets: Mapping[str, Any]) -> dict[str, Any]:
     """What is left of each set budget (``None`` budgets are unlimited and left out)."""
-    spent = {"max_calls": usage.get("calls", usage.get("requests", 0)), "max_total_tokens": usage.get("tokens", 0),
-             "max_dollars": usage.get("dollars", 0.0)}
     out = {}
-    for key, used in spent.items():
+    for key in BUDGET_USAGE:
+        used = budget_used(usage, key)
         limit = budgets.get(key)
         if limit is not None:
             out[key] = {"limit": limit, "used": used, "left": max(0, limit - used)}

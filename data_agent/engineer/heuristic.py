@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain import largest_remainder
+from ..feedback import BUDGET_USAGE, budget_used
 from ..plan import Allocation, Plan, TopicInfo, validate_plan
 from .methods import card as get_card
 from .methods import heuristic_card, plateau
@@ -56,9 +57,8 @@ def _stopping(ctx: "EngineerContext", feedback: "Feedback | None") -> dict[str, 
         return {"decision": "continue", "reason": "first plan: no student has been trained on data yet"}
     costs = (feedback.document or {}).get("costs") or {}
     spent = costs.get("iteration") or {}
-    names = {"max_calls": ("calls", "requests"), "max_total_tokens": ("tokens",), "max_dollars": ("dollars",)}
     for key, left in sorted((costs.get("budget_left") or {}).items()):
-        used = next((spent[k] for k in names.get(key, ()) if spent.get(k) is not None), None)
+        used = budget_used(spent, key) if key in BUDGET_USAGE else None
         if used and left.get("left", 0) < used:
             return {"decision": "stop", "reason": f"the {key} budget has {left['left']:g} left, less than the last "
                                                   f"iteration spent ({used:g}): another would run out midway"}
